@@ -1,0 +1,17 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from . import access, permissions
+
+
+def reclaim(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    is_staff = bool(user and user.is_authenticated and access.is_staff_user(user))
+    return {
+        "demo_mode": settings.DEMO,
+        "demo_mfa_relaxed": settings.RECLAIM_DEMO_RELAX_MFA,
+        "is_staff_user": is_staff,
+        "can_review": bool(is_staff and access.organisations_where(user, permissions.BREAK_GLASS_REVIEW)),
+    }

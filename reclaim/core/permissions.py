@@ -1,0 +1,54 @@
+"""Which role may do what, as data. The access layer (access.py) is the only reader."""
+
+from __future__ import annotations
+
+from .models import Role
+
+# Actions on survivor data and on the organisation. Names are "<noun>.<verb>".
+SURVIVOR_VIEW = "survivor.view"
+SURVIVOR_CREATE = "survivor.create"
+SURVIVOR_EDIT = "survivor.edit"
+SURVIVOR_ERASE = "survivor.erase"
+CASE_EDIT = "case.edit"
+CASE_ASSIGN = "case.assign"
+TRAFFICKING_VIEW = "case.trafficking.view"
+CONSENT_RECORD = "consent.record"
+CONSENT_REVOKE = "consent.revoke"
+AUDIT_VIEW = "audit.view"
+BREAK_GLASS_OPEN = "breakglass.open"
+BREAK_GLASS_REVIEW = "breakglass.review"
+ORG_MANAGE = "org.manage"
+
+_CASEWORK = frozenset(
+    {
+        SURVIVOR_VIEW,
+        SURVIVOR_CREATE,
+        SURVIVOR_EDIT,
+        CASE_EDIT,
+        TRAFFICKING_VIEW,
+        CONSENT_RECORD,
+        CONSENT_REVOKE,
+    }
+)
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.ORG_ADMIN: _CASEWORK
+    | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW, SURVIVOR_ERASE, ORG_MANAGE},
+    Role.SUPERVISOR: _CASEWORK | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW},
+    Role.CASE_MANAGER: _CASEWORK | {BREAK_GLASS_OPEN},
+    # Partner staff, mentors and program managers reach survivor data only through their own
+    # paths (consented referral packets, shared goals, aggregate reports), never the record.
+    Role.PARTNER_STAFF: frozenset(),
+    Role.MENTOR: frozenset(),
+    Role.PROGRAM_MANAGER: frozenset(),
+    # A survivor sees their own record through the portal.
+    Role.SURVIVOR: frozenset({SURVIVOR_VIEW}),
+}
+
+# Who sees which survivors (the scope rule in access.py reads these sets).
+ORGANISATION_WIDE_ROLES = frozenset({Role.ORG_ADMIN, Role.SUPERVISOR})
+CASELOAD_ROLES = frozenset({Role.CASE_MANAGER})
+
+
+def role_allows(role: str, action: str) -> bool:
+    return action in ROLE_ACTIONS.get(role, frozenset())

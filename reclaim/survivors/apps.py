@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SurvivorsConfig(AppConfig):
+    name = "reclaim.survivors"
+    label = "survivors"

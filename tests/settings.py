@@ -1,0 +1,21 @@
+"""Test settings: the production settings module with test secrets from the environment.
+
+DATABASE_URL / RECLAIM_KEYSTORE_URL select PostgreSQL (see .ci/run); SQLite otherwise.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "t" * 40)
+# A fixed test master key (version 1); tests that rotate add version 2 themselves.
+os.environ.setdefault("RECLAIM_MASTER_KEY", "1:" + "A" * 43)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("RECLAIM_SSL_REDIRECT", "0")
+
+from reclaim.settings import *  # noqa: E402,F403
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Fast hashing in tests only; production order is checked by a test of reclaim.settings.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
