@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from reclaim.core import access, services
+from reclaim.core import access, audit, services
 from reclaim.core.errors import DomainError, Forbidden, TamperedData
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -43,16 +43,16 @@ api = NinjaAPI(
 )
 
 
-def error_body(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
+def error_body(
+    request: HttpRequest, status: int, detail: str, code: str, **extra: Any
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if isinstance(exc, TamperedData):
-        from reclaim.survivors.services import report_tamper
-
-        report_tamper(exc, by=request.user)
+        audit.report_tamper(exc, by=request.user)
     access.record_denial(exc.denied)
     extra = {"field": exc.field} if exc.field else {}
     return error_body(request, exc.status, exc.detail, exc.code, **extra)
@@ -62,11 +62,17 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload", "query", "path")
+        ]
         field = ".".join(location) or "body"
         errors.append({"field": field, "message": str(error.get("msg", "is not valid"))})
     first = errors[0] if errors else {"field": "body", "message": "is not valid"}
-    return error_body(request, 422, f"{first['field']}: {first['message']}", "invalid", errors=errors)
+    return error_body(
+        request, 422, f"{first['field']}: {first['message']}", "invalid", errors=errors
+    )
 
 
 @api.exception_handler(AuthenticationError)

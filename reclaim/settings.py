@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -48,7 +49,9 @@ def env_secret(name: str) -> str | None:
         try:
             return Path(path).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points at {path!r}, which cannot be read") from exc
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {path!r}, which cannot be read"
+            ) from exc
     return None
 
 
@@ -123,8 +126,10 @@ TEMPLATES = [
 
 # Databases: the main database and a separate keystore (DESIGN invariant 3), so a backup of the
 # main database alone can never be decrypted.
-def database_from_url(url: str, test_name: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=env_int("RECLAIM_DB_CONN_MAX_AGE", 60))
+def database_from_url(url: str, test_name: str) -> dict[str, Any]:
+    config: dict[str, Any] = dj_database_url.parse(  # type: ignore[assignment]
+        url, conn_max_age=env_int("RECLAIM_DB_CONN_MAX_AGE", 60)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         # IMMEDIATE makes writers queue for the lock at BEGIN instead of failing mid-transaction.
@@ -228,10 +233,12 @@ SECURE_HSTS_PRELOAD = not RELAXED
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin: nothing is sent to other sites, and form posts keep a real Origin for CSRF.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "reclaim.core.views.csrf_failure"
 
 # Strict Content Security Policy with per-request nonces: nothing loads from another origin.
 from django.utils.csp import CSP  # noqa: E402
@@ -258,6 +265,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("RECLAIM_STATIC_ROOT", DATA_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

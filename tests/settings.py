@@ -19,3 +19,6 @@ STORAGES = {
 }
 # Fast hashing in tests only; production order is checked by a test of reclaim.settings.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+# Serve static files straight from the apps in tests (no collectstatic step).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -104,7 +104,7 @@ def record(
     event_context = _clean_context(context)
     actor_id = getattr(actor, "pk", actor)
     # The critical section: lock the head, hash, insert, move the head.
-    head = AuditHead.objects.select_for_update().get(pk=1)
+    head = _locked_head()
     seq = head.seq + 1
     canonical = canonical_event(
         seq=seq,
@@ -135,6 +135,23 @@ def record(
     )
     AuditHead.objects.filter(pk=1).update(seq=seq, hash=digest)
     return event
+
+
+def _locked_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # An empty database (new, or flushed by a test) starts at genesis. A missing head in
+        # front of existing events is tampering: refuse to write, verification names it.
+        if AuditEvent.objects.exists():
+            raise RuntimeError("the audit chain head is missing; run `reclaim audit verify`")
+        AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def current_head() -> AuditHead:
+    """The head row, or an unsaved genesis head when the chain has never been written."""
+    return AuditHead.objects.filter(pk=1).first() or AuditHead(pk=1, seq=0, hash=GENESIS_HASH)
 
 
 def record_separately(action: str, **kwargs: Any) -> None:
@@ -205,9 +222,14 @@ def verify_chain(chunk_size: int = 20000, progress: Any = None) -> VerifyResult:
         checked += 1
         if progress is not None and checked % 10000 == 0:
             progress.update(10000)
-    head = AuditHead.objects.get(pk=1)
+    head = current_head()
     if head.seq != checked or head.hash != prev:
-        bad = checked + 1 if head.seq > checked else head.seq + 1
+        if head.seq > checked:  # events cut off the end
+            bad = checked + 1
+        elif head.seq < checked:  # events appended past the head
+            bad = head.seq + 1
+        else:  # the last event was rewritten with a fresh hash
+            bad = max(checked, 1)
         return VerifyResult(
             False, checked, bad, "the chain head does not match the last event (truncated?)"
         )
@@ -241,7 +263,7 @@ def checkpoint_message(seq: int, digest: str, at: str) -> bytes:
 
 
 def make_checkpoint(signing_key: Ed25519PrivateKey) -> dict[str, Any]:
-    head = AuditHead.objects.get(pk=1)
+    head = current_head()
     at = timezone.now().isoformat()
     signature = signing_key.sign(checkpoint_message(head.seq, head.hash, at))
     public = signing_key.public_key().public_bytes(
@@ -279,3 +301,14 @@ def verify_checkpoint(checkpoint: dict[str, Any], public_key_b64: str | None = N
     if stored != digest:
         return f"event {seq} no longer has the hash the checkpoint signed"
     return None
+
+
+def report_tamper(error: Any, *, by: Any) -> None:
+    """Audit a ciphertext that failed to open (own transaction: the read rolled back)."""
+    record_separately(
+        "integrity.failure",
+        actor=by if getattr(by, "is_authenticated", False) else None,
+        target_type=error.table,
+        target_id=str(error.row_id),
+        fields=[error.field_name],
+    )

@@ -13,5 +13,7 @@ def reclaim(request: HttpRequest) -> dict[str, Any]:
         "demo_mode": settings.DEMO,
         "demo_mfa_relaxed": settings.RECLAIM_DEMO_RELAX_MFA,
         "is_staff_user": is_staff,
-        "can_review": bool(is_staff and access.organisations_where(user, permissions.BREAK_GLASS_REVIEW)),
+        "can_review": bool(
+            is_staff and access.organisations_where(user, permissions.BREAK_GLASS_REVIEW)
+        ),
     }

@@ -77,6 +77,9 @@ _PENDING = _Pending()
 
 class EncryptedField(models.BinaryField):
     descriptor_class = SealedDescriptor  # type: ignore[assignment]
+    # For django-stubs: the attribute holds plaintext (str, date or JSON), not bytes.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def __init__(self, *args: Any, category: str, kind: str = "text", **kwargs: Any) -> None:
         if category not in DATA_CATEGORIES:
@@ -94,6 +97,13 @@ class EncryptedField(models.BinaryField):
         kwargs["category"] = self.category
         kwargs["kind"] = self.kind
         return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, **kwargs)
+        # Django's refresh_from_db copies each attribute through the descriptor, which would
+        # open every sealed value (and fail on an erased record). Refresh ciphertext instead.
+        if not cls._meta.abstract and "refresh_from_db" not in cls.__dict__:
+            cls.refresh_from_db = _refresh_keeping_ciphertext  # type: ignore[method-assign]
 
     # --- plaintext <-> bytes -------------------------------------------------------------
 
@@ -171,6 +181,39 @@ def attach_data_keys(instances: Iterable[models.Model]) -> None:
         key = keys.get(row.sealing_owner_id())  # type: ignore[attr-defined]
         if key is not None:
             row.__dict__[KEY_ATTR] = key
+
+
+def _refresh_keeping_ciphertext(
+    self: models.Model,
+    using: str | None = None,
+    fields: Iterable[str] | None = None,
+    from_queryset: Any = None,
+) -> None:
+    """refresh_from_db for models with sealed fields: plain columns reload as usual, sealed
+    columns reload as ciphertext (opened on the next read). A full refresh also forgets the
+    cached data key, so an erased record cannot be opened from an object held in memory."""
+    sealed = {field.attname for field in encrypted_fields(type(self))}
+    deferred = self.get_deferred_fields()
+    if fields is None:
+        wanted = {f.attname for f in self._meta.concrete_fields} - deferred
+    else:
+        wanted = set(fields)
+    plain = sorted(wanted - sealed)
+    if fields is None:
+        self._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    if plain:
+        models.Model.refresh_from_db(self, using=using, fields=plain, from_queryset=from_queryset)
+    to_reload = sorted(wanted & sealed)
+    if to_reload:
+        if from_queryset is None:
+            from_queryset = type(self)._base_manager.db_manager(using, hints={"instance": self})
+        elif using is not None:
+            from_queryset = from_queryset.using(using)
+        row = from_queryset.filter(pk=self.pk).values_list(*to_reload).get()
+        for name, value in zip(to_reload, row, strict=True):
+            setattr(self, name, value)  # bytes or None: stored as ciphertext, plaintext dropped
+    if fields is None:
+        self.__dict__.pop(KEY_ATTR, None)
 
 
 def set_data_key(instance: models.Model, key: bytes) -> None:

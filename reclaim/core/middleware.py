@@ -29,7 +29,9 @@ class SessionLifetimeMiddleware:
             session = request.session
             started = session.setdefault("reclaim_started", now)
             last_seen = session.get("reclaim_seen", now)
-            generation = session.get("reclaim_generation", user.session_generation)
+            # Pinned at first sight, so a session opened without the adapter's login (admin
+            # login-as, a test client) is still ended by "log out everywhere".
+            generation = session.setdefault("reclaim_generation", user.session_generation)
             expired = (
                 now - last_seen > settings.RECLAIM_IDLE_TIMEOUT_S
                 or now - started > settings.SESSION_COOKIE_AGE
@@ -72,7 +74,10 @@ class RequireStaffMFAMiddleware:
                 from django.http import JsonResponse
 
                 return JsonResponse(
-                    {"detail": "Set up two-step login (MFA) before using the API.", "code": "mfa_required"},
+                    {
+                        "detail": "Set up two-step login (MFA) before using the API.",
+                        "code": "mfa_required",
+                    },
                     status=403,
                 )
             return redirect("mfa_activate_totp")

@@ -140,7 +140,9 @@ def _apply_profile(survivor: Survivor, cleaned: Mapping[str, Any]) -> list[str]:
 
 def _refresh_indexes(survivor: Survivor) -> None:
     org = str(survivor.organisation_id)
-    survivor.alias_index = crypto.blind_index("alias", org, survivor.alias) if survivor.alias else ""
+    survivor.alias_index = (
+        crypto.blind_index("alias", org, survivor.alias) if survivor.alias else ""
+    )
     if survivor.legal_name and survivor.date_of_birth:
         survivor.name_dob_index = crypto.blind_index(
             "name+dob", org, survivor.legal_name, survivor.date_of_birth.isoformat()
@@ -207,7 +209,9 @@ def create_survivor(
     """
     access.require_in_organisation(by, perm.SURVIVOR_CREATE, organisation.id)
     cleaned = clean_profile({"intake_date": timezone.localdate(), **profile})
-    assignee = assign_to or (by if Role.CASE_MANAGER in access.roles_in(by, organisation.id) else None)
+    assignee = assign_to or (
+        by if Role.CASE_MANAGER in access.roles_in(by, organisation.id) else None
+    )
     if assignee is not None and assignee != by:
         access.require_in_organisation(by, perm.CASE_ASSIGN, organisation.id)
         _check_assignee(assignee, organisation)
@@ -241,7 +245,14 @@ def get_survivor(survivor_id: Any, *, by: Any, purpose: str = "view") -> Survivo
     with transaction.atomic():
         survivor = access.scope(by, Survivor).filter(pk=survivor_id).first()
         if survivor is None:
-            raise NotFound(denied=access.denial(by, perm.SURVIVOR_VIEW, target_type="survivors.survivor", target_id=str(survivor_id)))
+            raise NotFound(
+                denied=access.denial(
+                    by,
+                    perm.SURVIVOR_VIEW,
+                    target_type="survivors.survivor",
+                    target_id=str(survivor_id),
+                )
+            )
         if not access.can(by, perm.SURVIVOR_VIEW, survivor.organisation_id):
             raise NotFound(denied=access.denial(by, perm.SURVIVOR_VIEW, survivor))
         _event(
@@ -260,7 +271,9 @@ def read_profile(survivor: Survivor) -> dict[str, Any]:
     return {name: getattr(survivor, name) for name in PROFILE_FIELDS}
 
 
-def list_caseload(*, by: Any, mine_only: bool = True, limit: int = 50, offset: int = 0) -> list[Survivor]:
+def list_caseload(
+    *, by: Any, mine_only: bool = True, limit: int = 50, offset: int = 0
+) -> list[Survivor]:
     """The user's caseload (assigned to them), or everything they may see; keys preloaded.
 
     Audits one "survivor.list" event naming the rows shown.
@@ -305,7 +318,9 @@ class SearchResult:
     outside_caseload: list[str]
 
 
-def search_survivors(*, by: Any, query: str, date_of_birth: datetime.date | None = None) -> SearchResult:
+def search_survivors(
+    *, by: Any, query: str, date_of_birth: datetime.date | None = None
+) -> SearchResult:
     """Exact search by reference, by alias, or by legal name + date of birth (blind indexes)."""
     query = clean_text(query, field="query", max_bytes=500)
     if not query:
@@ -325,7 +340,9 @@ def search_survivors(*, by: Any, query: str, date_of_birth: datetime.date | None
                     "name+dob", str(org), query, date_of_birth.isoformat()
                 ),
             )
-    candidates = Survivor.objects.filter(match, organisation_id__in=organisations, erased_at__isnull=True)
+    candidates = Survivor.objects.filter(
+        match, organisation_id__in=organisations, erased_at__isnull=True
+    )
     with transaction.atomic():
         visible = list(access.scope(by, Survivor).filter(pk__in=candidates.values("pk")))
         visible_ids = {row.pk for row in visible}
@@ -352,7 +369,11 @@ def update_profile(survivor: Survivor, *, by: Any, changes: Mapping[str, Any]) -
     cleaned = clean_profile(changes)
     with transaction.atomic():
         locked = Survivor.objects.select_for_update().get(pk=survivor.pk)
-        set_data_key(locked, survivor.__dict__.get("_sealing_key") or crypto.load_data_keys([survivor.pk])[survivor.pk])
+        set_data_key(
+            locked,
+            survivor.__dict__.get("_sealing_key")
+            or crypto.load_data_keys([survivor.pk])[survivor.pk],
+        )
         changed = _apply_profile(locked, cleaned)
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
@@ -383,16 +404,28 @@ def set_contact_preference(
     """Record how we may reach the survivor on one channel. Requires survivor.edit."""
     access.require(by, perm.SURVIVOR_EDIT, survivor)
     channel = check_choice(channel, ContactChannel.values, field="channel")
-    times = clean_text(safe_times, field="safe_times", max_bytes=SHORT_TEXT_BYTES) if safe_times else None
+    times = (
+        clean_text(safe_times, field="safe_times", max_bytes=SHORT_TEXT_BYTES)
+        if safe_times
+        else None
+    )
     with transaction.atomic():
         pref = SafeContactPreference.objects.filter(survivor=survivor, channel=channel).first()
         if pref is None:
-            pref = SafeContactPreference(survivor=survivor, organisation_id=survivor.organisation_id, channel=channel)
+            pref = SafeContactPreference(
+                survivor=survivor, organisation_id=survivor.organisation_id, channel=channel
+            )
         pref.may_contact = bool(may_contact)
         pref.vague_only = bool(vague_only)
         pref.safe_times = times
         pref.save()
-        _event("contact_preference.set", by=by, survivor=survivor, target=pref, fields=["may_contact", "vague_only", "safe_times"])
+        _event(
+            "contact_preference.set",
+            by=by,
+            survivor=survivor,
+            target=pref,
+            fields=["may_contact", "vague_only", "safe_times"],
+        )
     return pref
 
 
@@ -409,11 +442,22 @@ def list_cases(survivor: Survivor, *, by: Any) -> list[Case]:
 def get_case(case_id: Any, *, by: Any) -> Case:
     case = access.scope(by, Case).filter(pk=case_id).first()
     if case is None:
-        raise NotFound(denied=access.denial(by, perm.SURVIVOR_VIEW, target_type="survivors.case", target_id=str(case_id)))
+        raise NotFound(
+            denied=access.denial(
+                by, perm.SURVIVOR_VIEW, target_type="survivors.case", target_id=str(case_id)
+            )
+        )
     return case
 
 
-CASE_FIELDS = ("status", "closure_reason", "assigned_to", "trafficking_status", "exploitation_types", "control_methods")
+CASE_FIELDS = (
+    "status",
+    "closure_reason",
+    "assigned_to",
+    "trafficking_status",
+    "exploitation_types",
+    "control_methods",
+)
 
 
 def update_case(case: Case, *, by: Any, changes: Mapping[str, Any]) -> list[str]:
@@ -430,11 +474,18 @@ def update_case(case: Case, *, by: Any, changes: Mapping[str, Any]) -> list[str]
         updates["status"] = check_choice(changes["status"], CaseStatus.values, field="status")
     if "closure_reason" in changes:
         reason = changes["closure_reason"] or ""
-        updates["closure_reason"] = check_choice(reason, [*ClosureReason.values, ""], field="closure_reason")
+        updates["closure_reason"] = check_choice(
+            reason, [*ClosureReason.values, ""], field="closure_reason"
+        )
     if "trafficking_status" in changes:
         value = changes["trafficking_status"] or None
-        updates["trafficking_status"] = value and check_choice(value, TraffickingStatus.values, field="trafficking_status")
-    for name, choices in (("exploitation_types", ExploitationType.values), ("control_methods", ControlMethod.values)):
+        updates["trafficking_status"] = value and check_choice(
+            value, TraffickingStatus.values, field="trafficking_status"
+        )
+    for name, choices in (
+        ("exploitation_types", ExploitationType.values),
+        ("control_methods", ControlMethod.values),
+    ):
         if name in changes:
             values = changes[name] or []
             if not isinstance(values, list | tuple):
@@ -449,7 +500,9 @@ def update_case(case: Case, *, by: Any, changes: Mapping[str, Any]) -> list[str]
     status = updates.get("status", case.status)
     reason = updates.get("closure_reason", case.closure_reason)
     if status in CLOSED_STATUSES and not reason:
-        raise ValidationFailed("closure_reason: say why the case is closing.", field="closure_reason")
+        raise ValidationFailed(
+            "closure_reason: say why the case is closing.", field="closure_reason"
+        )
     if status not in CLOSED_STATUSES:
         updates["closure_reason"] = ""
     with transaction.atomic():
@@ -476,10 +529,14 @@ def update_case(case: Case, *, by: Any, changes: Mapping[str, Any]) -> list[str]
 def clean_categories(categories: Iterable[Any]) -> list[str]:
     values = list(categories)
     if not values:
-        raise ValidationFailed("categories: choose at least one kind of information.", field="categories")
+        raise ValidationFailed(
+            "categories: choose at least one kind of information.", field="categories"
+        )
     for value in values:
         if value not in DATA_CATEGORIES:
-            raise ValidationFailed(f"categories: {value!r} is not a data category.", field="categories")
+            raise ValidationFailed(
+                f"categories: {value!r} is not a data category.", field="categories"
+            )
     return sorted(set(values))
 
 
@@ -510,14 +567,18 @@ def record_consent(
         expires_at = given_at + datetime.timedelta(days=settings.RECLAIM_CONSENT_DEFAULT_DAYS)
     check_aware(expires_at, field="expires_at")
     if expires_at <= given_at:
-        raise ValidationFailed("expires_at: must be after the consent was given.", field="expires_at")
+        raise ValidationFailed(
+            "expires_at: must be after the consent was given.", field="expires_at"
+        )
     if expires_at <= now:
         raise ValidationFailed("expires_at: is already in the past.", field="expires_at")
     purpose = check_choice(purpose, ConsentPurpose.values, field="purpose")
     method = check_choice(method, ConsentMethod.values, field="method")
     witness = clean_text(witness_name or "", field="witness_name", max_bytes=200)
     if method == ConsentMethod.VERBAL_WITNESSED and not witness:
-        raise ValidationFailed("witness_name: verbal consent needs a witness.", field="witness_name")
+        raise ValidationFailed(
+            "witness_name: verbal consent needs a witness.", field="witness_name"
+        )
     if recipient.pk == survivor.organisation_id:
         raise ValidationFailed("recipient: choose another organisation.", field="recipient")
     cleaned_categories = clean_categories(categories)
@@ -539,7 +600,11 @@ def record_consent(
             by=by,
             survivor=survivor,
             target=consent,
-            context={"recipient": recipient.pk, "categories": cleaned_categories, "purpose": purpose},
+            context={
+                "recipient": recipient.pk,
+                "categories": cleaned_categories,
+                "purpose": purpose,
+            },
         )
     return consent
 
@@ -552,7 +617,11 @@ def list_consents(survivor: Survivor, *, by: Any) -> list[Consent]:
 def get_consent(consent_id: Any, *, by: Any) -> Consent:
     consent = access.scope(by, Consent).filter(pk=consent_id).select_related("survivor").first()
     if consent is None:
-        raise NotFound(denied=access.denial(by, perm.CONSENT_REVOKE, target_type="survivors.consent", target_id=str(consent_id)))
+        raise NotFound(
+            denied=access.denial(
+                by, perm.CONSENT_REVOKE, target_type="survivors.consent", target_id=str(consent_id)
+            )
+        )
     return consent
 
 
@@ -561,7 +630,9 @@ def revoke_consent(consent: Consent, *, by: Any, at: datetime.datetime | None = 
     access.require(by, perm.CONSENT_REVOKE, consent)
     at = at or timezone.now()
     with transaction.atomic():
-        updated = Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(revoked_at=at, revoked_by=by)
+        updated = Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
+            revoked_at=at, revoked_by=by
+        )
         if not updated:
             raise ValidationFailed("consent: was already revoked.", field="consent")
         _event("consent.revoke", by=by, survivor=consent.survivor, target=consent)
@@ -631,13 +702,21 @@ def open_break_glass(reference: str, *, by: Any, reason: str) -> Survivor:
     """
     reason = clean_text(reason, field="reason", max_bytes=2000, multiline=True)
     if len(reason) < 20:
-        raise ValidationFailed("reason: explain in a sentence why you need this record now.", field="reason")
+        raise ValidationFailed(
+            "reason: explain in a sentence why you need this record now.", field="reason"
+        )
     organisations = access.organisations_where(by, perm.BREAK_GLASS_OPEN)
     survivor = Survivor.objects.filter(
-        reference=str(reference).strip().upper(), organisation_id__in=organisations, erased_at__isnull=True
+        reference=str(reference).strip().upper(),
+        organisation_id__in=organisations,
+        erased_at__isnull=True,
     ).first()
     if survivor is None:
-        raise NotFound(denied=access.denial(by, perm.BREAK_GLASS_OPEN, target_type="survivors.survivor", target_id="reference"))
+        raise NotFound(
+            denied=access.denial(
+                by, perm.BREAK_GLASS_OPEN, target_type="survivors.survivor", target_id="reference"
+            )
+        )
     now = timezone.now()
     with transaction.atomic():
         grant = BreakGlassGrant.objects.create(
@@ -652,11 +731,15 @@ def open_break_glass(reference: str, *, by: Any, reason: str) -> Survivor:
     return survivor
 
 
-def list_break_glass_for_review(*, by: Any, include_reviewed: bool = False) -> list[BreakGlassGrant]:
+def list_break_glass_for_review(
+    *, by: Any, include_reviewed: bool = False
+) -> list[BreakGlassGrant]:
     organisations = access.organisations_where(by, perm.BREAK_GLASS_REVIEW)
     if not organisations:
         raise Forbidden()
-    grants = BreakGlassGrant.objects.filter(organisation_id__in=organisations).select_related("user", "reviewed_by")
+    grants = BreakGlassGrant.objects.filter(organisation_id__in=organisations).select_related(
+        "user", "reviewed_by"
+    )
     if not include_reviewed:
         grants = grants.filter(reviewed_at__isnull=True)
     return list(grants.order_by("-granted_at")[:200])
@@ -667,7 +750,14 @@ def review_break_glass(grant_id: Any, *, by: Any, note: str = "") -> BreakGlassG
     organisations = access.organisations_where(by, perm.BREAK_GLASS_REVIEW)
     grant = BreakGlassGrant.objects.filter(pk=grant_id, organisation_id__in=organisations).first()
     if grant is None:
-        raise NotFound(denied=access.denial(by, perm.BREAK_GLASS_REVIEW, target_type="core.breakglassgrant", target_id=str(grant_id)))
+        raise NotFound(
+            denied=access.denial(
+                by,
+                perm.BREAK_GLASS_REVIEW,
+                target_type="core.breakglassgrant",
+                target_id=str(grant_id),
+            )
+        )
     note = clean_text(note or "", field="note", max_bytes=2000, multiline=True)
     with transaction.atomic():
         updated = BreakGlassGrant.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
@@ -738,17 +828,13 @@ def erase_by_reference(reference: str, *, reason: str, by: Any = None) -> Surviv
 # --- audit trail (supervisors) ------------------------------------------------------------
 
 
-def survivor_audit_trail(survivor: Survivor, *, by: Any, limit: int = 200) -> list[audit.AuditEvent]:
+def survivor_audit_trail(
+    survivor: Survivor, *, by: Any, limit: int = 200
+) -> list[audit.AuditEvent]:
     access.require(by, perm.AUDIT_VIEW, survivor)
     return list(audit.AuditEvent.objects.filter(subject_id=survivor.pk).order_by("-seq")[:limit])
 
 
 def report_tamper(error: TamperedData, *, by: Any) -> None:
-    """Audit a ciphertext that failed to open (in its own transaction: the read rolled back)."""
-    audit.record_separately(
-        "integrity.failure",
-        actor=by if getattr(by, "is_authenticated", False) else None,
-        target_type=error.table,
-        target_id=str(error.row_id),
-        fields=[error.field_name],
-    )
+    """Audit a ciphertext that failed to open (see core.audit.report_tamper)."""
+    audit.report_tamper(error, by=by)
