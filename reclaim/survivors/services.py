@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -278,9 +278,10 @@ def list_caseload(
 
     Audits one "survivor.list" event naming the rows shown.
     """
-    survivors_qs: QuerySet[Survivor] = access.scope(by, Survivor).filter(erased_at__isnull=True)
-    if mine_only:
-        survivors_qs = survivors_qs.filter(cases__assigned_to=by).distinct()
+    latest_case = Case.objects.filter(survivor=OuterRef("pk")).order_by("-opened_on", "-created_at")
+    survivors_qs = _caseload_queryset(by, mine_only).annotate(
+        current_case_status=Subquery(latest_case.values("status")[:1])
+    )
     with transaction.atomic():
         rows = list(survivors_qs.order_by("-intake_date", "reference")[offset : offset + limit])
         audit.record(
@@ -293,11 +294,16 @@ def list_caseload(
     return rows
 
 
-def count_caseload(*, by: Any, mine_only: bool = True) -> int:
-    survivors_qs = access.scope(by, Survivor).filter(erased_at__isnull=True)
+def _caseload_queryset(by: Any, mine_only: bool) -> QuerySet[Survivor]:
+    survivors_qs: QuerySet[Survivor] = access.scope(by, Survivor).filter(erased_at__isnull=True)
     if mine_only:
-        survivors_qs = survivors_qs.filter(cases__assigned_to=by).distinct()
-    return survivors_qs.count()
+        mine = Case.objects.filter(survivor=OuterRef("pk"), assigned_to=by)
+        survivors_qs = survivors_qs.filter(Exists(mine))
+    return survivors_qs
+
+
+def count_caseload(*, by: Any, mine_only: bool = True) -> int:
+    return _caseload_queryset(by, mine_only).count()
 
 
 def display_alias(survivor: Survivor) -> str:

@@ -44,7 +44,7 @@ from .forms import (
     SearchForm,
 )
 from .models import Survivor
-from .picklists import ContactChannel, Gender, country_codes, language_codes
+from .picklists import CaseStatus, ContactChannel, Gender, country_codes, language_codes
 
 PAGE_SIZE = 50
 TABS = ("profile", "case", "consents", "audit")
@@ -76,7 +76,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         {
             "survivor": survivor,
             "alias": services.display_alias(survivor),
-            "status": _current_case_status(survivor, request.user),
+            "status": _status_label(survivor.current_case_status),  # type: ignore[attr-defined]
         }
         for survivor in survivors
     ]
@@ -90,9 +90,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     return render(request, "survivors/caseload.html", context)
 
 
-def _current_case_status(survivor: Survivor, user: Any) -> str:
-    cases = services.list_cases(survivor, by=user)
-    return cases[0].get_status_display() if cases else ""
+def _status_label(status: str | None) -> str:
+    return str(CaseStatus(status).label) if status else ""
 
 
 @never_cache
