@@ -13,6 +13,8 @@ from reclaim.core import access, audit, services
 from reclaim.core.errors import DomainError, Forbidden, TamperedData
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Reads sent as POST only to keep names and dates of birth out of URLs.
+READ_ONLY_POST_OPERATIONS = {"search", "duplicate_check"}  # url names
 
 
 class TokenAuth(HttpBearer):
@@ -24,7 +26,10 @@ class TokenAuth(HttpBearer):
         record = services.authenticate_token(token)
         if record is None:
             return None
-        if request.method not in SAFE_METHODS and not record.can_write:
+        match = getattr(request, "resolver_match", None)
+        operation = match.url_name if match else None
+        is_read = request.method in SAFE_METHODS or operation in READ_ONLY_POST_OPERATIONS
+        if not is_read and not record.can_write:
             raise Forbidden("This token is read-only; create a token with write access.")
         request.user = record.user
         return record.user
@@ -62,11 +67,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
-        location = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in ("body", "payload", "query", "path")
-        ]
+        # loc starts with where the value came from (body/query/path), then the schema name.
+        location = [str(part) for part in error.get("loc", ())][1:]
+        if location[:1] == ["payload"]:
+            location = location[1:]
         field = ".".join(location) or "body"
         errors.append({"field": field, "message": str(error.get("msg", "is not valid"))})
     first = errors[0] if errors else {"field": "body", "message": "is not valid"}

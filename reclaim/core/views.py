@@ -54,7 +54,8 @@ def error_page(
     request: HttpRequest, status: int, message: str, *, title: str = "", kind: str = ""
 ) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": str(status)}, status=status)
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "server_error"}
+        return JsonResponse({"detail": message, "code": codes.get(status, "error")}, status=status)
     context = {"status": status, "message": message, "title": title or _("Error"), "kind": kind}
     try:
         return render(request, "error.html", context, status=status)
