@@ -43,8 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclaim.settings")
     from django.core.management import execute_from_command_line
 
-    if len(argv) > 1 and argv[1] == "migrate" and not any(
-        arg.startswith("--database") for arg in argv
+    if (
+        len(argv) > 1
+        and argv[1] == "migrate"
+        and not any(arg.startswith("--database") for arg in argv)
     ):
         # Both databases, so nobody forgets the keystore.
         execute_from_command_line([*argv, "--database", "default"])

@@ -53,7 +53,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.CASE_MANAGER
 
 
-def member(organisation: Organisation, role: str, *, team: Team | None = None, username: str | None = None) -> User:
+def member(
+    organisation: Organisation, role: str, *, team: Team | None = None, username: str | None = None
+) -> User:
     user = UserFactory(**({"username": username} if username else {}))
     MembershipFactory(user=user, organisation=organisation, role=role, team=team)
     return user

@@ -11,7 +11,7 @@ os.environ.setdefault("RECLAIM_MASTER_KEY", "1:" + "A" * 43)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("RECLAIM_SSL_REDIRECT", "0")
 
-from reclaim.settings import *  # noqa: E402,F403
+from reclaim.settings import *  # noqa: F403
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

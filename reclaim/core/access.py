@@ -12,7 +12,7 @@ survivor itself) and carry `organisation_id`. Visibility is decided on the survi
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -24,7 +24,6 @@ from .errors import Forbidden, NotFound
 from .models import BreakGlassGrant, Membership, Role
 from .permissions import CASELOAD_ROLES, ORGANISATION_WIDE_ROLES, role_allows
 
-ModelT = TypeVar("ModelT", bound=models.Model)
 _CACHE_ATTR = "_reclaim_memberships"
 
 
@@ -98,7 +97,9 @@ def survivor_visibility(user: Any, *, at: Any = None) -> Q:
     return visible
 
 
-def scope(user: Any, model: type[ModelT], *, at: Any = None) -> QuerySet[ModelT]:
+def scope[ModelT: models.Model](
+    user: Any, model: type[ModelT], *, at: Any = None
+) -> QuerySet[ModelT]:
     """Every row of `model` this user may see. The start of every survivor-data query."""
     path = getattr(model, "access_survivor_field", None)
     if path is None:

@@ -61,15 +61,17 @@ def chain_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+def _is_code(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 64 and " " not in value
+
+
 def _clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
     """Only ids and codes may enter the chain: strings are limited to short code-like values."""
     cleaned: dict[str, Any] = {}
     for key, value in (context or {}).items():
         if isinstance(value, uuid.UUID):
             cleaned[key] = str(value)
-        elif isinstance(value, SAFE_CONTEXT_TYPES):
-            cleaned[key] = value
-        elif isinstance(value, str) and len(value) <= 64 and " " not in value:
+        elif isinstance(value, SAFE_CONTEXT_TYPES) or _is_code(value):
             cleaned[key] = value
         elif isinstance(value, list | tuple) and all(
             isinstance(item, str) and len(item) <= 64 for item in value

@@ -98,8 +98,10 @@ class EncryptedField(models.BinaryField):
         kwargs["kind"] = self.kind
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
         # Django's refresh_from_db copies each attribute through the descriptor, which would
         # open every sealed value (and fail on an erased record). Refresh ciphertext instead.
         if not cls._meta.abstract and "refresh_from_db" not in cls.__dict__:

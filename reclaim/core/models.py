@@ -140,6 +140,9 @@ class BreakGlassGrant(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "survivor_id", "expires_at"])]
 
+    def __str__(self) -> str:
+        return f"break-glass grant {self.pk}"
+
 
 class AuditEvent(models.Model):
     """One link of the tamper-evident audit chain. Holds ids and field names, never values."""
@@ -161,6 +164,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["seq"]
 
+    def __str__(self) -> str:
+        return f"audit event {self.seq} ({self.action})"
+
 
 class AuditHead(models.Model):
     """The single row that serialises appends to the chain (locked for a few microseconds)."""
@@ -168,6 +174,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head at {self.seq}"
 
 
 # --- Keystore tables: routed to the separate "keystore" database (see routers.py). ---
@@ -181,6 +190,9 @@ class DataKey(models.Model):
     wrapped = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"data key {self.owner_id} (master key v{self.master_version})"
+
 
 class SystemKey(models.Model):
     """Non-survivor keys (the blind-index key, the master-key check value), also wrapped."""
@@ -189,3 +201,6 @@ class SystemKey(models.Model):
     master_version = models.PositiveIntegerField()
     wrapped = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"system key {self.name} (master key v{self.master_version})"

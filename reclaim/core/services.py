@@ -47,7 +47,11 @@ def create_access_token(
         raise ValidationFailed("name: give the token a name you will recognise.", field="name")
     now = timezone.now()
     longest = now + datetime.timedelta(days=settings.RECLAIM_TOKEN_MAX_DAYS)
-    expires_at = check_aware(expires_at, field="expires_at") if expires_at else now + datetime.timedelta(days=90)
+    expires_at = (
+        check_aware(expires_at, field="expires_at")
+        if expires_at
+        else now + datetime.timedelta(days=90)
+    )
     if expires_at <= now:
         raise ValidationFailed("expires_at: must be in the future.", field="expires_at")
     if expires_at > longest:
@@ -78,7 +82,9 @@ def revoke_access_token(token_id: Any, *, by: User) -> AccessToken:
     if token is None:
         raise NotFound()
     with transaction.atomic():
-        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         audit.record("token.revoke", actor=by, target=token)
     token.refresh_from_db()
     return token
@@ -105,12 +111,16 @@ def log_out_everywhere(*, by: User) -> None:
     """End every session of this user on every server (their generation number moves on)."""
     with transaction.atomic():
         User.objects.filter(pk=by.pk).update(session_generation=F("session_generation") + 1)
-        AccessToken.objects.filter(user=by, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        AccessToken.objects.filter(user=by, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         audit.record("auth.logout_everywhere", actor=by)
     by.refresh_from_db(fields=["session_generation"])
 
 
-def organisation_audit_trail(*, by: User, limit: int = 200, before_seq: int | None = None) -> list[AuditEvent]:
+def organisation_audit_trail(
+    *, by: User, limit: int = 200, before_seq: int | None = None
+) -> list[AuditEvent]:
     """Recent events of the organisations where the user may view the audit. Audited itself."""
     organisations = access.organisations_where(by, perm.AUDIT_VIEW)
     if not organisations:

@@ -13,7 +13,9 @@ MAX_TEXT_BYTES = 10_000
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 
 
-def clean_text(value: object, *, field: str, max_bytes: int = MAX_TEXT_BYTES, multiline=False) -> str:
+def clean_text(
+    value: object, *, field: str, max_bytes: int = MAX_TEXT_BYTES, multiline=False
+) -> str:
     """Strip, and refuse NUL bytes, control characters and oversize text, naming the field."""
     if not isinstance(value, str):
         raise ValidationFailed(f"{field}: must be text.", field=field)

@@ -102,6 +102,9 @@ class SafeContactPreference(models.Model):
             models.UniqueConstraint(fields=["survivor", "channel"], name="one_pref_per_channel")
         ]
 
+    def __str__(self) -> str:
+        return f"contact preference {self.channel}"
+
     def sealing_owner_id(self) -> uuid.UUID:
         return self.survivor_id
 
@@ -134,6 +137,9 @@ class Case(models.Model):
     class Meta:
         ordering = ["-opened_on"]
         indexes = [models.Index(fields=["assigned_to", "status"])]
+
+    def __str__(self) -> str:
+        return f"case {self.pk}"
 
     def sealing_owner_id(self) -> uuid.UUID:
         return self.survivor_id
@@ -177,6 +183,9 @@ class Consent(models.Model):
                 name="consent_expires_after_given",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk}"
 
     def is_active_at(self, at: object) -> bool:
         return (

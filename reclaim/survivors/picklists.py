@@ -147,9 +147,7 @@ def normalise_language(code: str) -> str | None:
         return None
     found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else None
     if found is None and len(code) == 3:
-        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(
-            bibliographic=code
-        )
+        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
     if found is None:
         return None
     return getattr(found, "alpha_2", None) or found.alpha_3

@@ -283,7 +283,9 @@ def list_caseload(
         current_case_status=Subquery(latest_case.values("status")[:1])
     )
     with transaction.atomic():
-        rows = list(survivors_qs.order_by("-intake_date", "reference")[offset : offset + limit])
+        rows: list[Survivor] = list(
+            survivors_qs.order_by("-intake_date", "reference")[offset : offset + limit]
+        )
         audit.record(
             "survivor.list",
             actor=by,
@@ -789,28 +791,11 @@ def erase_survivor(survivor: Survivor, *, by: Any, reason: str) -> Survivor:
     """Crypto-shred a survivor: delete their data key, clear the blind indexes.
 
     Requires survivor.erase (organisation admin). The record stays as "erased"; the audit keeps
-    the event with ids only. The key is deleted inside the same transaction, so a failure
-    leaves the record as it was.
+    the event with ids only; open break-the-glass grants end. Raises RecordErased if the record
+    was already erased (also when two admins erase at once).
     """
     access.require(by, perm.SURVIVOR_ERASE, survivor)
-    reason = clean_text(reason, field="reason", max_bytes=500)
-    if len(reason) < 5:
-        raise ValidationFailed("reason: say why (without personal details).", field="reason")
-    if survivor.is_erased:
-        raise RecordErased()
-    with transaction.atomic():
-        Survivor.objects.filter(pk=survivor.pk).update(
-            erased_at=timezone.now(),
-            erased_by=by,
-            erasure_reason=reason,
-            alias_index="",
-            name_dob_index="",
-        )
-        BreakGlassGrant.objects.filter(survivor_id=survivor.pk).update(expires_at=timezone.now())
-        _event("survivor.erase", by=by, survivor=survivor)
-        crypto.shred_data_key(survivor.pk)
-    survivor.refresh_from_db()
-    return survivor
+    return _erase(survivor, by=by, reason=reason)
 
 
 def erase_by_reference(reference: str, *, reason: str, by: Any = None) -> Survivor:
@@ -820,12 +805,33 @@ def erase_by_reference(reference: str, *, reason: str, by: Any = None) -> Surviv
         raise NotFound()
     if by is not None:
         return erase_survivor(survivor, by=by, reason=reason)
+    return _erase(survivor, by=None, reason=reason, context={"via": "command"})
+
+
+def _erase(
+    survivor: Survivor, *, by: Any, reason: str, context: dict[str, Any] | None = None
+) -> Survivor:
     reason = clean_text(reason, field="reason", max_bytes=500)
+    if len(reason) < 5:
+        raise ValidationFailed("reason: say why (without personal details).", field="reason")
+    now = timezone.now()
     with transaction.atomic():
-        Survivor.objects.filter(pk=survivor.pk).update(
-            erased_at=timezone.now(), erasure_reason=reason, alias_index="", name_dob_index=""
+        # Conditional update, not check-then-act: only one erasure of a record wins.
+        erased = Survivor.objects.filter(pk=survivor.pk, erased_at__isnull=True).update(
+            erased_at=now,
+            erased_by=by,
+            erasure_reason=reason,
+            alias_index="",
+            name_dob_index="",
         )
-        _event("survivor.erase", by=None, survivor=survivor, context={"via": "command"})
+        if not erased:
+            raise RecordErased()
+        BreakGlassGrant.objects.filter(survivor_id=survivor.pk, expires_at__gt=now).update(
+            expires_at=now
+        )
+        _event("survivor.erase", by=by, survivor=survivor, context=context)
+        # The keystore is another database: the key is gone once this returns. If the main
+        # commit then failed, the record is unreadable (RecordErased) and erasure can be rerun.
         crypto.shred_data_key(survivor.pk)
     survivor.refresh_from_db()
     return survivor

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="recompute the chain; exit 1 at the first break")
         verify.add_argument("--checkpoint", help="also check a signed checkpoint file")
         verify.add_argument("--public-key", help="base64 Ed25519 public key to trust for it")
-        checkpoint = sub.add_parser("checkpoint", help="sign the head hash (keep it off the server)")
+        checkpoint = sub.add_parser(
+            "checkpoint", help="sign the head hash (keep it off the server)"
+        )
         checkpoint.add_argument("--key", default=None, help="Ed25519 private key file (PEM)")
         checkpoint.add_argument("--out", default="-", help="file to write, or - for stdout")
 
