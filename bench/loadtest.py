@@ -1,0 +1,255 @@
+"""The load test: `reclaim serve` (gunicorn) on 127.0.0.1 under stepped concurrency. Not in CI.
+
+Virtual users are threads with their own keep-alive-capable `http.client` connection. Each one
+acts as one case manager: with a personal access token against the JSON API when it exists
+(`GET /api/v1/survivors/` then profiles of that caseload, each an audited read), else with a
+session cookie against the HTML pages, else `/healthz`. Every step runs for a bounded time and
+the server is stopped at the end; the audit chain is verified afterwards, since every profile
+read appended to it from several workers at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import Resolver404, resolve
+
+from reclaim.core import audit
+from reclaim.core import services as core_services
+from reclaim.core.models import AuditHead
+from reclaim.survivors.models import Case
+
+from .generate import Dataset
+from .harness import percentile
+
+LOOPBACK = "127.0.0.1"  # the only address this module ever talks to
+REQUEST_TIMEOUT_S = 30.0
+LIST_EVERY = 5  # one caseload page for every four profiles
+ERROR_RATE_TARGET = 0.01
+
+
+@dataclass
+class VirtualUser:
+    headers: dict[str, str]
+    paths: list[str]
+
+
+def _exists(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _paths(list_path: str, detail: Callable[[Any], str], survivor_ids: list[Any]) -> list[str]:
+    paths: list[str] = []
+    for number, survivor_id in enumerate(survivor_ids):
+        if number % (LIST_EVERY - 1) == 0:
+            paths.append(list_path)
+        paths.append(detail(survivor_id))
+    return paths or [list_path]
+
+
+def virtual_users(dataset: Dataset, count: int) -> tuple[str, list[VirtualUser]]:
+    """One credential per case manager (reused round-robin when users outnumber them)."""
+    managers = dataset.case_manager_ids[: max(1, count)]
+    sample = Case.objects.filter(assigned_to_id=managers[0]).values_list("survivor_id", flat=True)
+    first = sample.first()
+    if _exists("/api/v1/survivors/") and first and _exists(f"/api/v1/survivors/{first}"):
+        mode = "api"
+    elif _exists("/caseload/") and first and _exists(f"/survivors/{first}/"):
+        mode = "html"
+    else:
+        mode = "healthz"
+    credentials: list[VirtualUser] = []
+    for manager_id in managers:
+        user = dataset.user(manager_id)
+        ids = list(
+            Case.objects.filter(assigned_to_id=manager_id).values_list("survivor_id", flat=True)
+        )
+        if mode == "api":
+            secret = core_services.create_access_token(by=user, name="bench load", can_write=False)
+            headers = {"Authorization": f"Bearer {secret.secret}"}
+            paths = _paths(
+                "/api/v1/survivors/?limit=50", lambda sid: f"/api/v1/survivors/{sid}", ids
+            )
+        elif mode == "html":
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+            paths = _paths("/caseload/", lambda sid: f"/survivors/{sid}/", ids)
+        else:
+            headers, paths = {}, ["/healthz"]
+        credentials.append(VirtualUser(headers, paths))
+    users = [credentials[i % len(credentials)] for i in range(count)]
+    return mode, users
+
+
+@contextlib.contextmanager
+def server(port: int, workers: int, write: Callable[[str], Any]) -> Iterator[None]:
+    """`reclaim serve` on 127.0.0.1:port; stopped (only this process) when the block ends."""
+    workdir = Path(os.environ.get("RECLAIM_DATA_DIR") or ".")
+    log_path = workdir / "bench-server.log"
+    env = dict(os.environ)
+    env["DJANGO_ALLOWED_HOSTS"] = LOOPBACK
+    command = [
+        sys.executable, "-m", "reclaim.cli", "serve",
+        "--bind", f"{LOOPBACK}:{port}", "--workers", str(workers),
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_ready(port, process, log_path)
+            write(f"  gunicorn: {workers} workers on {LOOPBACK}:{port} (pid {process.pid})")
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text()[-2000:]
+            raise RuntimeError(f"the server stopped at start-up:\n{tail}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            probe = http.client.HTTPConnection(LOOPBACK, port, timeout=2)
+            probe.request("GET", "/healthz")
+            if probe.getresponse().status == 200:
+                probe.close()
+                return
+        time.sleep(0.3)
+    raise RuntimeError("the server did not answer /healthz within 60 s")
+
+
+def _virtual_user_loop(
+    port: int, user: VirtualUser, deadline: float, out: list[tuple[int, int | str]]
+) -> None:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT_S)
+    index = random.randrange(len(user.paths))  # spreading load, not security
+    while time.monotonic() < deadline:
+        path = user.paths[index % len(user.paths)]
+        index += 1
+        started = time.perf_counter_ns()
+        status: int | str
+        try:
+            conn.request("GET", path, headers=user.headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            if response.will_close:
+                conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            status = type(exc).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT_S)
+        out.append((time.perf_counter_ns() - started, status))
+    conn.close()
+
+
+def run_step(port: int, users: list[VirtualUser], seconds: float) -> dict[str, Any]:
+    outcomes: list[list[tuple[int, int | str]]] = [[] for _ in users]
+    started = time.monotonic()
+    deadline = started + seconds
+    threads = [
+        threading.Thread(target=_virtual_user_loop, args=(port, user, deadline, outcomes[i]))
+        for i, user in enumerate(users)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + REQUEST_TIMEOUT_S + 5)
+    elapsed = time.monotonic() - started
+    merged = [item for per_user in outcomes for item in per_user]
+    statuses = Counter(str(status) for _ns, status in merged)
+    failed = sum(count for status, count in statuses.items() if status != "200")
+    ms = [ns / 1e6 for ns, _status in merged]
+    return {
+        "p50_ms": round(percentile(ms, 0.50), 2) if ms else None,
+        "p95_ms": round(percentile(ms, 0.95), 2) if ms else None,
+        "p99_ms": round(percentile(ms, 0.99), 2) if ms else None,
+        "ops_per_s": round(len(merged) / elapsed, 1),
+        "requests": len(merged),
+        "error_rate": round(failed / len(merged), 4) if merged else 1.0,
+        "statuses": dict(statuses),
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def run(
+    dataset: Dataset,
+    *,
+    steps: list[int],
+    step_s: float,
+    workers: int | None,
+    database: str,
+    write: Callable[[str], Any],
+) -> list[dict[str, Any]]:
+    """Step the concurrency up, one bounded step at a time; one result per step."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name):
+        raise RuntimeError("the load test needs a database the server can open (not in memory)")
+    workers = workers or os.cpu_count() or 2
+    mode, users = virtual_users(dataset, max(steps))
+    head_before = AuditHead.objects.get(pk=1).seq
+    port = _free_port()
+    write(f"Load test: {mode} endpoints, steps {steps} users, {step_s:g} s each")
+    results = []
+    with server(port, workers, write):
+        for count in steps:
+            outcome = run_step(port, users[:count], step_s)
+            write(
+                f"  {count:>4} users: {outcome['ops_per_s']:,.0f} req/s, "
+                f"p95 {outcome['p95_ms']} ms, errors {outcome['error_rate']:.2%}"
+            )
+            results.append(
+                {
+                    "operation": f"load_{count}_users",
+                    "database": database,
+                    **outcome,
+                    "unit": "req/s",
+                    "target": f"errors ≤ {ERROR_RATE_TARGET:.0%}",
+                    "pass": outcome["error_rate"] <= ERROR_RATE_TARGET,
+                    "users": count,
+                    "endpoints": mode,
+                    "workers": workers,
+                }
+            )
+    verified = audit.verify_chain()
+    written = AuditHead.objects.get(pk=1).seq - head_before
+    write(
+        f"  audit chain after the load: {'intact' if verified.ok else 'BROKEN'}, "
+        f"{written:,} events appended by the server"
+    )
+    for item in results:
+        item["audit_chain_intact"] = verified.ok
+    return results

@@ -1,0 +1,419 @@
+"""The operations staff do all day, through the real code paths, each beside a raw-SQL baseline.
+
+Service-level operations call the survivors services exactly as a view would (access layer,
+decryption, audit event in the same transaction); the acting user's membership cache is dropped
+before each call, as a new request would. HTTP operations go through Django's test client (every
+middleware, sessions, CSP, templates) and are only included when their URLs exist.
+
+Each baseline is the shortest raw SQL that fetches the same rows (and the data keys from the
+keystore), with no decryption, no access check and no audit write: the ratio of the two is what
+our code costs on top of the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, connections, models, transaction
+from django.test import Client, override_settings
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from reclaim.core import access, audit
+from reclaim.core import services as core_services
+from reclaim.core.models import AuditEvent, DataKey, Organisation
+from reclaim.core.routers import KEYSTORE_DB
+from reclaim.survivors import services
+from reclaim.survivors.models import Case, Consent, Survivor
+
+from .generate import Dataset
+
+# Targets from the issues.
+OPEN_PROFILE_P95_MS = {"sqlite": 20.0, "postgresql": 25.0}
+CASELOAD_P95_MS = 30.0
+READ_OVERHEAD_MAX = 3.0
+VERIFY_EVENTS_PER_S = 200_000.0
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Target:
+    p95_ms: float | None = None
+    overhead: float | None = None
+    min_per_s: float | None = None
+
+    def describe(self, unit: str = "ops/s") -> str:
+        parts = []
+        if self.p95_ms is not None:
+            parts.append(f"p95 ≤ {self.p95_ms:g} ms")
+        if self.overhead is not None:
+            parts.append(f"≤ {self.overhead:g}x SQL")
+        if self.min_per_s is not None:
+            parts.append(f"≥ {self.min_per_s:,.0f} {unit}")
+        return ", ".join(parts) or "—"
+
+    def check(self, *, p95_ms: float, overhead: float | None, per_s: float) -> bool | None:
+        """True/False against the target, None when the operation has none."""
+        checks = []
+        if self.p95_ms is not None:
+            checks.append(p95_ms <= self.p95_ms)
+        if self.overhead is not None and overhead is not None:
+            checks.append(overhead <= self.overhead)
+        if self.min_per_s is not None:
+            checks.append(per_s >= self.min_per_s)
+        return all(checks) if checks else None
+
+
+@dataclass
+class Operation:
+    """One timed operation. `run(i)` does it once (i picks the row); it may return a unit count
+    (events checked) for throughput in other units than calls."""
+
+    name: str
+    run: Callable[[int], Any]
+    baseline: Callable[[int], Any] | None
+    target: Target
+    unit: str = "ops/s"
+    # Entered around warm-up and timing (settings overrides for the HTTP stack).
+    context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
+    iterations: int | None = None  # None: the scale's
+    warmup: int | None = None
+    setup_error: str | None = None
+
+
+# --- raw SQL helpers --------------------------------------------------------------------------
+
+
+def _main_id(value: uuid.UUID) -> Any:
+    return Survivor._meta.pk.get_db_prep_value(value, connection)  # type: ignore[union-attr]
+
+
+def _key_id(value: uuid.UUID) -> Any:
+    return DataKey._meta.pk.get_db_prep_value(value, connections[KEYSTORE_DB])  # type: ignore[union-attr]
+
+
+def _fetch(sql: str, params: list[Any], *, using: str = "default") -> list[tuple[Any, ...]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch_keys(owner_ids: list[uuid.UUID]) -> None:
+    if not owner_ids:
+        return
+    marks = ", ".join(["%s"] * len(owner_ids))
+    _fetch(
+        f"SELECT owner_id, master_version, wrapped FROM {DataKey._meta.db_table} "
+        f"WHERE owner_id IN ({marks})",
+        [_key_id(owner) for owner in owner_ids],
+        using=KEYSTORE_DB,
+    )
+
+
+def _owner_ids(rows: list[tuple[Any, ...]]) -> list[uuid.UUID]:
+    return [uuid.UUID(str(row[0])) for row in rows]
+
+
+SURVIVOR = Survivor._meta.db_table
+CASE = Case._meta.db_table
+CONSENT = Consent._meta.db_table
+
+
+# --- the operations ---------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    """Rows the operations rotate through, fetched once (outside the timings)."""
+
+    persona: Any
+    partner: Organisation
+    caseload_ids: list[uuid.UUID]
+    survivors: list[Survivor]
+    references: list[str]
+    aliases: list[tuple[uuid.UUID, str]]
+    consented: list[tuple[uuid.UUID, str]]
+
+
+def load_fixture(dataset: Dataset) -> Fixture:
+    persona = dataset.user(dataset.persona_id)
+    caseload_ids = list(
+        Case.objects.filter(assigned_to_id=persona.id)
+        .order_by("survivor_id")
+        .values_list("survivor_id", flat=True)
+    )
+    survivors = [services.get_survivor(sid, by=persona) for sid in caseload_ids]
+    consented = list(
+        Consent.objects.filter(survivor_id__in=caseload_ids, recipient_id=dataset.partner_id)
+        .order_by("survivor_id")
+        .values_list("survivor_id", "purpose")
+    )
+    return Fixture(
+        persona=persona,
+        partner=Organisation.objects.get(pk=dataset.partner_id),
+        caseload_ids=caseload_ids,
+        survivors=survivors,
+        references=[row.reference for row in survivors],
+        aliases=[(row.organisation_id, row.alias) for row in survivors if row.alias],
+        consented=consented or [(caseload_ids[0], "referral")],
+    )
+
+
+def build(dataset: Dataset, *, vendor: str | None = None) -> list[Operation]:
+    """Every operation for this dataset, service level first, then HTTP if the URLs exist."""
+    vendor = vendor or connection.vendor
+    fixture = load_fixture(dataset)
+    return [
+        *service_operations(fixture, vendor),
+        audit_verify_operation(dataset),
+        *http_operations(fixture, vendor),
+    ]
+
+
+def service_operations(fx: Fixture, vendor: str) -> list[Operation]:
+    user = fx.persona
+    ids = fx.caseload_ids
+    profile_target = Target(
+        p95_ms=OPEN_PROFILE_P95_MS.get(vendor, 25.0), overhead=READ_OVERHEAD_MAX
+    )
+
+    def open_profile(i: int) -> None:
+        access.forget_memberships(user)
+        survivor = services.get_survivor(ids[i % len(ids)], by=user)
+        services.read_profile(survivor)
+
+    def open_profile_sql(i: int) -> None:
+        owner = ids[i % len(ids)]
+        _fetch(f"SELECT * FROM {SURVIVOR} WHERE id = %s", [_main_id(owner)])
+        _fetch_keys([owner])
+
+    def caseload_page(i: int) -> None:
+        access.forget_memberships(user)
+        for row in services.list_caseload(by=user, limit=PAGE_SIZE):
+            services.display_alias(row)
+
+    def caseload_page_sql(i: int) -> None:
+        rows = _fetch(
+            f"SELECT s.* FROM {SURVIVOR} s INNER JOIN {CASE} c ON c.survivor_id = s.id "
+            "WHERE c.assigned_to_id = %s AND s.erased_at IS NULL "
+            f"ORDER BY s.intake_date DESC, s.reference ASC LIMIT {PAGE_SIZE}",
+            [_main_id(user.id)],
+        )
+        _fetch_keys(_owner_ids(rows))
+
+    def search_reference(i: int) -> None:
+        access.forget_memberships(user)
+        for row in services.search_survivors(by=user, query=fx.references[i % len(ids)]).visible:
+            services.display_alias(row)
+
+    def search_reference_sql(i: int) -> None:
+        rows = _fetch(
+            f"SELECT * FROM {SURVIVOR} WHERE reference = %s AND erased_at IS NULL",
+            [fx.references[i % len(ids)]],
+        )
+        _fetch_keys(_owner_ids(rows))
+
+    def search_alias(i: int) -> None:
+        access.forget_memberships(user)
+        _org, alias = fx.aliases[i % len(fx.aliases)]
+        for row in services.search_survivors(by=user, query=alias).visible:
+            services.display_alias(row)
+
+    # The baseline is handed the blind index (computing the HMAC is part of our overhead).
+    from reclaim.core import crypto
+
+    alias_indexes = [
+        (org, crypto.blind_index("alias", str(org), alias)) for org, alias in fx.aliases
+    ]
+
+    def search_alias_sql(i: int) -> None:
+        org, index = alias_indexes[i % len(alias_indexes)]
+        rows = _fetch(
+            f"SELECT * FROM {SURVIVOR} WHERE organisation_id = %s AND alias_index = %s "
+            "AND erased_at IS NULL",
+            [_main_id(org), index],
+        )
+        _fetch_keys(_owner_ids(rows))
+
+    def record_consent(i: int) -> None:
+        access.forget_memberships(user)
+        services.record_consent(
+            fx.survivors[i % len(ids)],
+            by=user,
+            recipient=fx.partner,
+            purpose="service_coordination",
+            categories=["identity", "contact"],
+            method="written",
+        )
+
+    def record_consent_sql(i: int) -> None:
+        survivor = fx.survivors[i % len(ids)]
+        now = timezone.now()
+        values = {
+            "id": uuid.uuid4(),
+            "survivor_id": survivor.id,
+            "organisation_id": survivor.organisation_id,
+            "recipient_id": fx.partner.id,
+            "purpose": "service_coordination",
+            "categories": ["contact", "identity"],
+            "method": "written",
+            "witness_name": "",
+            "given_at": now,
+            "expires_at": now + datetime.timedelta(days=365),
+            "revoked_at": None,
+            "revoked_by_id": None,
+            "recorded_by_id": user.id,
+            "created_at": now,
+        }
+        params = [
+            _concrete_field(Consent, name).get_db_prep_save(value, connection)
+            for name, value in values.items()
+        ]
+        columns = ", ".join(values)
+        marks = ", ".join(["%s"] * len(values))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {CONSENT} ({columns}) VALUES ({marks})", params)
+
+    def allows(i: int) -> bool:
+        survivor_id, purpose = fx.consented[i % len(fx.consented)]
+        return services.allows(survivor_id, fx.partner.id, ["identity"], purpose)
+
+    def allows_sql(i: int) -> None:
+        survivor_id, purpose = fx.consented[i % len(fx.consented)]
+        now = Consent._meta.get_field("given_at").get_db_prep_value(timezone.now(), connection)
+        _fetch(
+            f"SELECT categories FROM {CONSENT} WHERE survivor_id = %s AND recipient_id = %s "
+            "AND purpose = %s AND given_at <= %s AND expires_at > %s "
+            "AND NOT (revoked_at IS NOT NULL AND revoked_at <= %s)",
+            [_main_id(survivor_id), _main_id(fx.partner.id), purpose, now, now, now],
+        )
+
+    caseload_target = Target(p95_ms=CASELOAD_P95_MS, overhead=READ_OVERHEAD_MAX)
+    read_target = Target(overhead=READ_OVERHEAD_MAX)
+    return [
+        Operation("open_profile", open_profile, open_profile_sql, profile_target),
+        Operation("caseload_page_50", caseload_page, caseload_page_sql, caseload_target),
+        Operation("search_reference", search_reference, search_reference_sql, read_target),
+        Operation("search_alias", search_alias, search_alias_sql, read_target),
+        Operation("record_consent", record_consent, record_consent_sql, Target()),
+        Operation("consent_allows", allows, allows_sql, read_target),
+    ]
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def audit_verify_operation(dataset: Dataset) -> Operation:
+    def verify(i: int) -> int:
+        result = audit.verify_chain()
+        if not result.ok:
+            raise RuntimeError(f"audit chain broken at {result.first_bad_seq}: {result.problem}")
+        return result.checked
+
+    columns = ", ".join(str(f.column) for f in AuditEvent._meta.concrete_fields)
+
+    def verify_sql(i: int) -> int:
+        count = 0
+        # A server-side cursor on PostgreSQL, as QuerySet.iterator() uses.
+        with transaction.atomic(), connection.chunked_cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {AuditEvent._meta.db_table} ORDER BY seq")
+            while rows := cursor.fetchmany(20_000):
+                count += len(rows)
+        return count
+
+    runs = dataset.scale.verify_runs
+    return Operation(
+        "audit_verify",
+        verify,
+        verify_sql,
+        Target(min_per_s=VERIFY_EVENTS_PER_S),
+        unit="events/s",
+        iterations=runs,
+        warmup=1,
+    )
+
+
+# --- through the HTTP stack -------------------------------------------------------------------
+
+
+def _resolves(*paths: str) -> str | None:
+    for path in paths:
+        try:
+            resolve(path)
+        except Resolver404:
+            continue
+        return path
+    return None
+
+
+@contextlib.contextmanager
+def relaxed_mfa() -> Iterator[None]:
+    """Staff without TOTP may browse (as in the demo); nothing else is changed."""
+    with override_settings(RECLAIM_DEMO_RELAX_MFA=True):
+        yield
+
+
+def _getter(client: Client, paths: list[str], **headers: str) -> Callable[[int], None]:
+    def get(i: int) -> None:
+        path = paths[i % len(paths)]
+        response = client.get(path, secure=True, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path.split('/')[1]}/… answered {response.status_code}")
+
+    return get
+
+
+def http_operations(fx: Fixture, vendor: str) -> list[Operation]:
+    """The profile and caseload pages and the JSON API, only where the URLs exist."""
+    ids = fx.caseload_ids
+    found: list[tuple[str, list[str], bool, Target, Callable[[int], Any]]] = []
+    profile_target = Target(p95_ms=OPEN_PROFILE_P95_MS.get(vendor, 25.0))
+    caseload_target = Target(p95_ms=CASELOAD_P95_MS)
+    by_id = service_baselines(fx)
+    if _resolves(f"/survivors/{ids[0]}/"):
+        paths = [f"/survivors/{sid}/" for sid in ids]
+        found.append(("http_profile_page", paths, False, profile_target, by_id["profile"]))
+    if _resolves("/caseload/"):
+        found.append(("http_caseload_page", ["/caseload/"], False, caseload_target, by_id["page"]))
+    api_list = _resolves("/api/v1/survivors/", "/api/v1/survivors")
+    if api_list:
+        found.append(("api_list_survivors", [api_list], True, caseload_target, by_id["page"]))
+    api_detail = _resolves(f"/api/v1/survivors/{ids[0]}", f"/api/v1/survivors/{ids[0]}/")
+    if api_detail:
+        suffix = "/" if api_detail.endswith("/") else ""
+        paths = [f"/api/v1/survivors/{sid}{suffix}" for sid in ids]
+        found.append(("api_get_survivor", paths, True, profile_target, by_id["profile"]))
+    if not found:
+        return []
+
+    operations = []
+    with relaxed_mfa():
+        browser = Client()
+        browser.force_login(fx.persona)
+        token = ""
+        if any(uses_token for _n, _p, uses_token, _t, _b in found):
+            token = core_services.create_access_token(
+                by=fx.persona, name="bench", can_write=False
+            ).secret
+    api_client = Client()
+    for name, paths, uses_token, target, baseline in found:
+        if uses_token:
+            run = _getter(api_client, paths, Authorization=f"Bearer {token}")
+        else:
+            run = _getter(browser, paths)
+        operations.append(Operation(name, run, baseline, target, context=relaxed_mfa))
+    return operations
+
+
+def service_baselines(fx: Fixture) -> dict[str, Callable[[int], Any]]:
+    """The same raw SQL as the service-level operations, for the HTTP rows."""
+    ops = {op.name: op.baseline for op in service_operations(fx, connection.vendor)}
+    return {"profile": ops["open_profile"], "page": ops["caseload_page_50"]}  # type: ignore[dict-item]
