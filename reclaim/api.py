@@ -90,11 +90,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def mount_routers() -> None:
+    from reclaim.care.api import router as care_router
     from reclaim.core.api import router as core_router
+    from reclaim.directory.api import router as directory_router
+    from reclaim.referrals.api import router as referrals_router
     from reclaim.survivors.api import router as survivors_router
 
     api.add_router("/", core_router)
     api.add_router("/survivors", survivors_router)
+    api.add_router("/care", care_router)
+    api.add_router("/directory", directory_router)
+    api.add_router("/referrals", referrals_router)
 
 
 mount_routers()

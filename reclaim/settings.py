@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "ninja",
     "reclaim.core",
     "reclaim.survivors",
+    "reclaim.care",
+    "reclaim.directory",
+    "reclaim.referrals",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("reclaim.core.urls")),
     path("", include("reclaim.survivors.urls")),
+    path("", include("reclaim.care.urls")),
+    path("", include("reclaim.directory.urls")),
+    path("", include("reclaim.referrals.urls")),
 ]
 
 handler400 = "reclaim.core.views.bad_request"

@@ -19,6 +19,12 @@ BREAK_GLASS_OPEN = "breakglass.open"
 BREAK_GLASS_REVIEW = "breakglass.review"
 ORG_MANAGE = "org.manage"
 
+# --- care (needs, screenings, plans, notes, appointments) ---
+
+# --- directory (HSDS services, import/export, matching) ---
+
+# --- referrals (consented closed-loop referrals, share packets) ---
+
 _CASEWORK = frozenset(
     {
         SURVIVOR_VIEW,

@@ -1,0 +1,7 @@
+"""JSON API of the care app, mounted by reclaim/api.py."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["care"])
