@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1:
         # `reclaim erase-survivor` runs the Django command erase_survivor.
         argv[1] = argv[1].replace("-", "_") if not argv[1].startswith("-") else argv[1]
+    if len(argv) > 1 and argv[1] == "bench" and "--in-process" not in argv:
+        # The benchmark makes its own databases and synthetic-only keys before Django starts.
+        from bench.__main__ import main as run_benchmark
+
+        sys.exit(run_benchmark(argv[2:]))
     if len(argv) > 1 and (argv[1] == "demo" or os.environ.get("RECLAIM_DEMO") == "1"):
         load_demo_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclaim.settings")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 import uuid
@@ -42,16 +43,42 @@ def canonical_event(
     fields: list[str],
     context: dict[str, Any],
 ) -> str:
+    return _canonical(
+        seq,
+        at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        str(actor_id) if actor_id else None,
+        str(organisation_id) if organisation_id else None,
+        str(subject_id) if subject_id else None,
+        action,
+        target_type,
+        target_id,
+        list(fields),
+        context,
+    )
+
+
+def _canonical(
+    seq: int,
+    at_text: str,
+    actor: str | None,
+    org: str | None,
+    subject: str | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    fields: list[str],
+    context: dict[str, Any],
+) -> str:
     body = {
         "seq": seq,
-        "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-        "actor": str(actor_id) if actor_id else None,
-        "org": str(organisation_id) if organisation_id else None,
-        "subject": str(subject_id) if subject_id else None,
+        "at": at_text,
+        "actor": actor,
+        "org": org,
+        "subject": subject,
         "action": action,
         "target_type": target_type,
         "target_id": target_id,
-        "fields": list(fields),
+        "fields": fields,
         "context": context,
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -175,24 +202,87 @@ class VerifyResult:
     head_hash: str = GENESIS_HASH
 
 
-def _rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
+_VERIFY_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "organisation_id",
+    "subject_id",
+    "action",
+    "target_type",
+    "target_id",
+    "fields",
+    "context",
+    "prev_hash",
+    "hash",
+)
+
+
+def _raw_rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """The chain in order, straight from the driver: the ORM's per-value converters (UUID,
+    datetime, JSON) cost more than the hashing, so verify normalises raw values itself."""
+    columns = ", ".join(_VERIFY_COLUMNS)
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} ORDER BY seq")  # noqa: S608
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+
+
+def _uuid_text(value: Any) -> str | None:
+    if not value:
+        return None
+    if isinstance(value, str) and len(value) == 32:  # SQLite stores UUIDs as 32 hex digits
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _at_text(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        if timezone.is_naive(value):
+            value = value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    # SQLite: "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+    text = str(value).replace(" ", "T", 1)
+    if len(text) == 19:
+        text += ".000000"
+    return text + "+00:00"
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_json_text(raw: str) -> str:
+    """A stored JSON value (fields, context) in canonical form; few distinct values repeat a lot."""
+    return _json_text(json.loads(raw))
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _string_text(value: str | None) -> str:
+    if value is None:
+        return "null"
+    # Code-like strings need no escaping; anything else goes through the JSON encoder.
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return _json_text(value)
+
+
+def _canonical_from_row(row: tuple[Any, ...]) -> str:
+    """The same text as canonical_event() for a raw row, built without a dict per event."""
+    seq, at, actor, org, subject, action, ttype, tid, fields, context = row[:10]
+    fields_text = (
+        _canonical_json_text(fields) if isinstance(fields, str) else _json_text(list(fields))
+    )
+    context_text = (
+        _canonical_json_text(context) if isinstance(context, str) else _json_text(context)
+    )
     return (
-        AuditEvent.objects.order_by("seq")
-        .values_list(
-            "seq",
-            "at",
-            "actor_id",
-            "organisation_id",
-            "subject_id",
-            "action",
-            "target_type",
-            "target_id",
-            "fields",
-            "context",
-            "prev_hash",
-            "hash",
-        )
-        .iterator(chunk_size=chunk_size)
+        f'{{"action":{_string_text(action)},"actor":{_string_text(_uuid_text(actor))},'
+        f'"at":"{_at_text(at)}","context":{context_text},"fields":{fields_text},'
+        f'"org":{_string_text(_uuid_text(org))},"seq":{int(seq)},'
+        f'"subject":{_string_text(_uuid_text(subject))},"target_id":{_string_text(tid)},'
+        f'"target_type":{_string_text(ttype)}}}'
     )
 
 
@@ -201,23 +291,13 @@ def verify_chain(chunk_size: int = 20000, progress: Any = None) -> VerifyResult:
     expected_seq = 1
     prev = GENESIS_HASH
     checked = 0
-    for row in _rows(chunk_size):
-        seq, at, actor, org, subject, action, ttype, tid, fields, context, prev_hash, digest = row
+    sha256 = hashlib.sha256
+    for row in _raw_rows(chunk_size):
+        seq, prev_hash, digest = row[0], row[10], row[11]
         if seq != expected_seq:
             return VerifyResult(False, checked, expected_seq, f"event {expected_seq} is missing")
-        canonical = canonical_event(
-            seq=seq,
-            at=at,
-            actor_id=actor,
-            organisation_id=org,
-            subject_id=subject,
-            action=action,
-            target_type=ttype,
-            target_id=tid,
-            fields=fields,
-            context=context,
-        )
-        if prev_hash != prev or chain_hash(prev, canonical) != digest:
+        canonical = _canonical_from_row(row)
+        if prev_hash != prev or sha256((prev + canonical).encode()).hexdigest() != digest:
             return VerifyResult(False, checked, seq, f"event {seq} does not match its hash")
         prev = digest
         expected_seq += 1

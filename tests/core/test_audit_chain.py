@@ -12,6 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.models import F
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reclaim.core import audit
 from reclaim.core.models import AuditEvent, AuditHead
@@ -428,3 +430,60 @@ def test_audit_record_outside_a_transaction_raises():
     with pytest.raises(RuntimeError, match="inside the audited action's transaction"):
         audit.record("auth.login")
     assert not AuditEvent.objects.exists()
+
+
+# --- the verifier's fast canonical form equals the recorder's ----------------------------------
+
+_codes = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=10**12),
+    at=st.datetimes(
+        min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1)
+    ),
+    actor=st.none() | st.uuids(),
+    org=st.none() | st.uuids(),
+    subject=st.none() | st.uuids(),
+    action=_codes,
+    target_type=_codes,
+    target_id=_codes,
+    fields=st.lists(_codes, max_size=4),
+    context=st.dictionaries(_codes, st.none() | st.integers() | st.booleans() | _codes, max_size=4),
+    driver=st.sampled_from(["sqlite_text", "sqlite_datetime", "psycopg"]),
+)
+def test_verifier_rebuilds_the_exact_canonical_text_from_raw_rows(
+    seq, at, actor, org, subject, action, target_type, target_id, fields, context, driver
+):
+    at = at.replace(tzinfo=datetime.UTC)
+    expected = audit.canonical_event(
+        seq=seq,
+        at=at,
+        actor_id=actor,
+        organisation_id=org,
+        subject_id=subject,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        fields=fields,
+        context=context,
+    )
+    if driver.startswith("sqlite"):  # sqlite3: hex UUIDs, naive UTC (text or parsed), JSON text
+        ids = [value.hex if value else None for value in (actor, org, subject)]
+        raw_at = at.replace(tzinfo=None)
+        if driver == "sqlite_text":
+            raw_at = str(raw_at)
+    else:  # psycopg: UUID objects, aware datetimes, JSON text as PostgreSQL prints it
+        ids = [actor, org, subject]
+        raw_at = at
+    row = (
+        seq,
+        raw_at,
+        *ids,
+        action,
+        target_type,
+        target_id,
+        json.dumps(fields),
+        json.dumps(context, separators=(", ", ": ")),
+    )
+    assert audit._canonical_from_row(row) == expected
