@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -386,3 +389,26 @@ def test_deferred_sealed_field_loads_and_opens_on_access(caseworker, home_org):
 
     assert row.legal_name == "Deferred Name"
     assert row.get_deferred_fields() >= {"alias"}
+
+
+def test_rotate_master_key_command_rewraps_and_reports(caseworker, home_org):
+    survivor = make_survivor(caseworker, home_org, legal_name="Command Rotation")
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(RECLAIM_MASTER_KEY=ROTATION_RING):
+        crypto.forget_cached_keys()
+        call_command("rotate_master_key", stdout=out, stderr=err)
+    assert "under master key version 2" in out.getvalue()
+    assert set(DataKey.objects.using(KEYSTORE_DB).values_list("master_version", flat=True)) == {2}
+    with override_settings(RECLAIM_MASTER_KEY=NEW_KEY_ONLY):
+        crypto.forget_cached_keys()
+        assert fresh_profile(survivor, caseworker)["legal_name"] == "Command Rotation"
+
+
+def test_rotate_master_key_command_refuses_a_wrong_key_with_a_message(caseworker, home_org):
+    make_survivor(caseworker, home_org)
+    with override_settings(RECLAIM_MASTER_KEY=NEW_KEY_ONLY):
+        crypto.forget_cached_keys()
+        with pytest.raises(CommandError):
+            call_command("rotate_master_key", stdout=io.StringIO(), stderr=io.StringIO())
+    crypto.forget_cached_keys()
+    assert set(DataKey.objects.using(KEYSTORE_DB).values_list("master_version", flat=True)) == {1}
