@@ -154,3 +154,21 @@ def record_denial(details: dict[str, Any] | None) -> None:
         target_id=details.get("target_id", ""),
         context={"attempted": details.get("action", "")},
     )
+
+
+# --- referrals: rows addressed to an organisation (added with the referrals app) ---------
+
+
+def received_scope[ModelT: models.Model](
+    user: Any, model: type[ModelT], *, action: str
+) -> QuerySet[ModelT]:
+    """Rows of `model` addressed to an organisation where one of the user's roles grants
+    `action` (the model names the recipient in `access_recipient_field`).
+
+    This is how partner staff reach a referral sent to them without any scope on the survivor
+    record; whatever survivor data the row leads to is still gated by consent at every read.
+    """
+    path = getattr(model, "access_recipient_field", None)
+    if path is None:
+        raise TypeError(f"{model.__name__} does not declare access_recipient_field")
+    return model._default_manager.filter(**{f"{path}__in": organisations_where(user, action)})

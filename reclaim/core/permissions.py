@@ -20,10 +20,21 @@ BREAK_GLASS_REVIEW = "breakglass.review"
 ORG_MANAGE = "org.manage"
 
 # --- care (needs, screenings, plans, notes, appointments) ---
+CARE_VIEW = "care.view"  # assessments, screenings, plan, notes, appointments of a record
+CARE_RECORD = "care.record"  # record and change them
+CARE_NOTE_RESTRICTED = "care.note.restricted"  # read restricted notes written by others
+CARE_CONFIGURE = "care.configure"  # the organisation's needs domains
+_CARE_WORK = frozenset({CARE_VIEW, CARE_RECORD})
 
 # --- directory (HSDS services, import/export, matching) ---
 
 # --- referrals (consented closed-loop referrals, share packets) ---
+REFERRAL_VIEW = "referral.view"  # the sending organisation's referrals (record scope)
+REFERRAL_SEND = "referral.send"  # prepare, send and cancel
+REFERRAL_RECEIVE = "referral.receive"  # the inbox of referrals addressed to the organisation
+REFERRAL_RESPOND = "referral.respond"  # accept, decline, progress, complete, fail
+_REFERRAL_SENDING = frozenset({REFERRAL_VIEW, REFERRAL_SEND})
+_REFERRAL_RECEIVING = frozenset({REFERRAL_RECEIVE, REFERRAL_RESPOND})
 
 _CASEWORK = frozenset(
     {
@@ -39,12 +50,21 @@ _CASEWORK = frozenset(
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: _CASEWORK
-    | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW, SURVIVOR_ERASE, ORG_MANAGE},
-    Role.SUPERVISOR: _CASEWORK | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW},
-    Role.CASE_MANAGER: _CASEWORK | {BREAK_GLASS_OPEN},
+    | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW, SURVIVOR_ERASE, ORG_MANAGE}
+    | _CARE_WORK
+    | {CARE_NOTE_RESTRICTED, CARE_CONFIGURE}
+    | _REFERRAL_SENDING
+    | _REFERRAL_RECEIVING,
+    Role.SUPERVISOR: _CASEWORK
+    | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW}
+    | _CARE_WORK
+    | {CARE_NOTE_RESTRICTED}
+    | _REFERRAL_SENDING
+    | _REFERRAL_RECEIVING,
+    Role.CASE_MANAGER: _CASEWORK | {BREAK_GLASS_OPEN} | _REFERRAL_SENDING | _CARE_WORK,
     # Partner staff, mentors and program managers reach survivor data only through their own
     # paths (consented referral packets, shared goals, aggregate reports), never the record.
-    Role.PARTNER_STAFF: frozenset(),
+    Role.PARTNER_STAFF: _REFERRAL_RECEIVING,
     Role.MENTOR: frozenset(),
     Role.PROGRAM_MANAGER: frozenset(),
     # A survivor sees their own record through the portal.
