@@ -57,8 +57,8 @@ class Target:
             parts.append(f"≥ {self.min_per_s:,.0f} {unit}")
         return ", ".join(parts) or "—"
 
-    def check(self, *, p95_ms: float, overhead: float | None, per_s: float) -> bool | None:
-        """True/False against the target, None when the operation has none."""
+    def verdicts(self, *, p95_ms: float, overhead: float | None, per_s: float) -> list[bool]:
+        """One verdict per part of the target, in the order describe() names them."""
         checks = []
         if self.p95_ms is not None:
             checks.append(p95_ms <= self.p95_ms)
@@ -66,6 +66,11 @@ class Target:
             checks.append(overhead <= self.overhead)
         if self.min_per_s is not None:
             checks.append(per_s >= self.min_per_s)
+        return checks
+
+    def check(self, *, p95_ms: float, overhead: float | None, per_s: float) -> bool | None:
+        """True/False against the whole target, None when the operation has none."""
+        checks = self.verdicts(p95_ms=p95_ms, overhead=overhead, per_s=per_s)
         return all(checks) if checks else None
 
 
