@@ -128,7 +128,12 @@ BODIES = {
 # Each later app declares its own rows in tests/<app>/authz.py: MATRIX and BODIES (same shapes as
 # above), POLICY (extra kinds, built with _expect), and make_ids(people, ids) -> extra ids that
 # its routes and bodies name. The route-coverage test below still fails for any undeclared route.
-APP_MATRIX_MODULES = ("tests.care.authz", "tests.directory.authz", "tests.referrals.authz")
+APP_MATRIX_MODULES = (
+    "tests.core.authz",
+    "tests.care.authz",
+    "tests.directory.authz",
+    "tests.referrals.authz",
+)
 _APP_ID_MAKERS = []
 for _name in APP_MATRIX_MODULES:
     try:
