@@ -27,6 +27,10 @@ CARE_CONFIGURE = "care.configure"  # the organisation's needs domains
 _CARE_WORK = frozenset({CARE_VIEW, CARE_RECORD})
 
 # --- directory (HSDS services, import/export, matching) ---
+# Edit, import and export the network's service directory (any staff member may search it).
+DIRECTORY_EDIT = "directory.edit"
+# Report open beds or places for the services of one's own organisation.
+DIRECTORY_CAPACITY = "directory.capacity"
 
 # --- referrals (consented closed-loop referrals, share packets) ---
 REFERRAL_VIEW = "referral.view"  # the sending organisation's referrals (record scope)
@@ -54,17 +58,19 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     | _CARE_WORK
     | {CARE_NOTE_RESTRICTED, CARE_CONFIGURE}
     | _REFERRAL_SENDING
-    | _REFERRAL_RECEIVING,
+    | _REFERRAL_RECEIVING
+    | {DIRECTORY_EDIT, DIRECTORY_CAPACITY},
     Role.SUPERVISOR: _CASEWORK
     | {CASE_ASSIGN, AUDIT_VIEW, BREAK_GLASS_REVIEW}
     | _CARE_WORK
     | {CARE_NOTE_RESTRICTED}
     | _REFERRAL_SENDING
-    | _REFERRAL_RECEIVING,
+    | _REFERRAL_RECEIVING
+    | {DIRECTORY_CAPACITY},
     Role.CASE_MANAGER: _CASEWORK | {BREAK_GLASS_OPEN} | _REFERRAL_SENDING | _CARE_WORK,
     # Partner staff, mentors and program managers reach survivor data only through their own
     # paths (consented referral packets, shared goals, aggregate reports), never the record.
-    Role.PARTNER_STAFF: _REFERRAL_RECEIVING,
+    Role.PARTNER_STAFF: _REFERRAL_RECEIVING | {DIRECTORY_CAPACITY},
     Role.MENTOR: frozenset(),
     Role.PROGRAM_MANAGER: frozenset(),
     # A survivor sees their own record through the portal.

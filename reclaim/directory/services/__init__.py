@@ -1,0 +1,36 @@
+"""Every business rule and write of the directory, split by concept:
+
+- `entries`: reading and editing services, organisations and capacity (the contract other apps
+  use: `get_service`, `service_summary`);
+- `hsds_io`: HSDS 3.0 import and export (JSON and CSV datapackage);
+- `search`: full-text search, filters, distance, and matching a survivor's needs;
+- `demo`: the synthetic directory of the demo network (`seed_directory`).
+"""
+
+from .entries import (
+    create_service,
+    delete_service,
+    get_organization,
+    get_service,
+    link_platform_organisation,
+    list_organizations,
+    may_edit_directory,
+    may_update_capacity,
+    service_summary,
+    update_capacity,
+    update_service,
+)
+
+__all__ = [
+    "create_service",
+    "delete_service",
+    "get_organization",
+    "get_service",
+    "link_platform_organisation",
+    "list_organizations",
+    "may_edit_directory",
+    "may_update_capacity",
+    "service_summary",
+    "update_capacity",
+    "update_service",
+]
