@@ -98,6 +98,17 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+def describe_item(item: Any) -> list[tuple[str, str]]:
+    """A need or goal from the care app as (label, value) pairs for a page."""
+    if isinstance(item, Mapping):
+        return [
+            (str(key).replace("_", " ").capitalize(), display_value(value))
+            for key, value in item.items()
+            if key != "id"
+        ]
+    return [("", display_value(item))]
+
+
 def select_fields(
     values: Mapping[str, tuple[str, Any]], categories: Iterable[str]
 ) -> list[SharedField]:

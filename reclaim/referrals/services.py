@@ -150,7 +150,7 @@ def list_history(referral: Referral, *, by: Any) -> list[ReferralEvent]:
 # --- preparing and sending ----------------------------------------------------------------
 
 
-def _directory_service(service_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+def describe_service(service_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """The organisation that receives referrals for a directory service, and the service name."""
     try:
         directory = importlib.import_module("reclaim.directory.services")
@@ -196,7 +196,7 @@ def prepare_referral(
         raise RecordErased()
     service_name = ""
     if service_id is not None:
-        organisation_id, service_name = _directory_service(service_id)
+        organisation_id, service_name = describe_service(service_id)
         if recipient is not None and recipient.pk != organisation_id:
             raise ValidationFailed(
                 "recipient_id: the service belongs to another organisation.",
@@ -337,6 +337,11 @@ def _require_side(referral: Referral, *, by: Any, side: str) -> None:
         raise Forbidden(
             denied={**access.denial(by, action, referral), "organisation_id": organisation_id}
         )
+
+
+def require_sender(referral: Referral, *, by: Any) -> None:
+    """NotFound unless the user sees the referral; Forbidden unless they may act as sender."""
+    _require_side(referral, by=by, side=SENDER)
 
 
 def require_recipient(referral: Referral, *, by: Any) -> None:

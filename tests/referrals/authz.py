@@ -38,6 +38,16 @@ POLICY = {
 }
 
 MATRIX = {
+    ("GET", "referrals/new/"): "referral_new",
+    ("GET", "referrals/inbox/"): "referral_staff",
+    ("GET", "referrals/notifications/"): "referral_staff",
+    ("POST", "referrals/notifications/read/"): "referral_staff",
+    ("GET", "referrals/survivor/<uuid:survivor_id>/"): "referral_record",
+    ("GET", "referrals/<uuid:referral_id>/"): "referral_read",
+    ("POST", "referrals/<uuid:referral_id>/send/"): "referral_sender",
+    ("POST", "referrals/<uuid:referral_id>/cancel/"): "referral_sender",
+    ("POST", "referrals/<uuid:referral_id>/consent/"): "referral_sender",
+    ("POST", "referrals/<uuid:referral_id>/respond/"): "referral_recipient",
     ("GET", "/api/v1/referrals/"): "referral_staff",
     ("POST", "/api/v1/referrals/"): "referral_record",
     ("GET", "/api/v1/referrals/notifications"): "referral_staff",
