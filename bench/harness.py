@@ -351,6 +351,14 @@ def database_label(alias: str = "default") -> str:
     return conn.vendor
 
 
+def add_domain_data(dataset: Any, write: Write) -> None:
+    """Care, directory and referral data on top of the core dataset (kept on --reuse)."""
+    from . import care
+
+    if not care.has_care_data(dataset):
+        dataset.timings_s.update(care.generate_care(dataset, say=write))
+
+
 def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]]:
     """Generate (or reuse) a dataset, time every operation, optionally load-test; report."""
     from django.db import connection
@@ -377,6 +385,7 @@ def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]
         write(f"Generated in {dataset.generation_s:.1f} s: {dataset.timings_s}")
     else:
         write(f"Reusing dataset {dataset.tag}")
+    add_domain_data(dataset, write)
 
     results = []
     for operation in operations.build(dataset, vendor=connection.vendor):

@@ -28,6 +28,7 @@ SERVICE_OPERATIONS = {
     "search_alias",
     "record_consent",
     "consent_allows",
+    "progress_page_5y",
     "audit_verify",
 }
 MICRO = generate.SCALES["tiny"].with_overrides(survivors=30, audit_events=400, iterations=3)
