@@ -186,6 +186,7 @@ def get_packet(request: AuthedRequest, referral_id: uuid.UUID) -> dict[str, Any]
         "contact_preferences": packet.contact_preferences,
         "needs": packet.needs,
         "goals": packet.goals,
+        "screenings": packet.screenings,
     }
 
 

@@ -10,7 +10,6 @@ functions below only gather its inputs. Callers (services.read_packet) check con
 from __future__ import annotations
 
 import datetime
-import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from reclaim.care import services as care
 from reclaim.core.fields import encrypted_fields
 
 # Plain-language labels for the record fields a packet may carry.
@@ -69,6 +69,7 @@ class Packet:
     contact_preferences: list[dict[str, Any]] = field(default_factory=list)
     needs: list[Any] = field(default_factory=list)
     goals: list[Any] = field(default_factory=list)
+    screenings: list[Any] = field(default_factory=list)
 
     @property
     def field_names(self) -> list[str]:
@@ -80,11 +81,18 @@ class Packet:
             names.append("needs")
         if self.goals:
             names.append("goals")
+        if self.screenings:
+            names.append("screenings")
         return names
 
     def is_empty(self) -> bool:
         return not (
-            self.profile or self.case or self.contact_preferences or self.needs or self.goals
+            self.profile
+            or self.case
+            or self.contact_preferences
+            or self.needs
+            or self.goals
+            or self.screenings
         )
 
 
@@ -96,17 +104,6 @@ def display_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(item) for item in value)
     return str(value)
-
-
-def describe_item(item: Any) -> list[tuple[str, str]]:
-    """A need or goal from the care app as (label, value) pairs for a page."""
-    if isinstance(item, Mapping):
-        return [
-            (str(key).replace("_", " ").capitalize(), display_value(value))
-            for key, value in item.items()
-            if key != "id"
-        ]
-    return [("", display_value(item))]
 
 
 def select_fields(
@@ -157,24 +154,19 @@ def build_packet(survivor: Any, categories: Iterable[str]) -> Packet:
             }
             for pref in survivor.contact_preferences.order_by("channel")
         ]
-    care = care_contents(survivor, allowed)
-    packet.needs = list(care.get("needs", []))
-    packet.goals = list(care.get("goals", []))
+    shared_care = care_contents(survivor, allowed)
+    packet.needs = shared_care["needs"]
+    packet.goals = shared_care["goals"]
+    packet.screenings = shared_care["screenings"]
     return packet
 
 
 def care_contents(survivor: Any, categories: set[str]) -> dict[str, list[Any]]:
-    """Needs and plan goals from the care app, filtered by category there.
-
-    Looked up at call time so that referrals work (with an empty care part) in a deployment
-    or a test run where the care app exposes no packet yet.
-    """
-    try:
-        care = importlib.import_module("reclaim.care.services")
-    except ModuleNotFoundError:
-        return {"needs": [], "goals": []}
-    contents = getattr(care, "packet_contents", None)
-    if contents is None:
-        return {"needs": [], "goals": []}
-    result = contents(survivor, categories=set(categories))
-    return {"needs": list(result.get("needs", [])), "goals": list(result.get("goals", []))}
+    """Needs, plan goals and (with mental_health) screening totals from the care app, which
+    filters them by category; never notes. Called only after the consent check."""
+    contents = care.packet_contents(survivor, categories=set(categories))
+    return {
+        "needs": list(contents.get("needs", [])),
+        "goals": list(contents.get("goals", [])),
+        "screenings": list(contents.get("screenings", [])),
+    }

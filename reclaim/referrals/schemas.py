@@ -113,6 +113,7 @@ class PacketOut(Schema):
     contact_preferences: list[dict[str, Any]]
     needs: list[Any]
     goals: list[Any]
+    screenings: list[Any]
 
 
 class NotificationOut(Schema):

@@ -11,7 +11,6 @@ transaction, audits inside it (ids and categories only) and takes the acting use
 from __future__ import annotations
 
 import datetime
-import importlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -33,6 +32,7 @@ from reclaim.core.errors import (
 )
 from reclaim.core.models import Membership, Organisation
 from reclaim.core.validation import check_choice, clean_text
+from reclaim.directory import services as directory
 from reclaim.survivors import services as survivors
 from reclaim.survivors.picklists import ConsentPurpose
 
@@ -153,27 +153,16 @@ def list_history(referral: Referral, *, by: Any) -> list[ReferralEvent]:
 def describe_service(service_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """The organisation that receives referrals for a directory service, and the service name."""
     try:
-        directory = importlib.import_module("reclaim.directory.services")
-    except ModuleNotFoundError:
-        raise ValidationFailed(
-            "service_id: the service directory is not available; choose an organisation.",
-            field="service_id",
-        ) from None
-    try:
-        service = directory.get_service(service_id)
+        summary = directory.service_summary(directory.get_service(service_id))
     except NotFound:
         raise ValidationFailed("service_id: no such service.", field="service_id") from None
-    if service is None:
-        raise ValidationFailed("service_id: no such service.", field="service_id")
-    summary = directory.service_summary(service)
-    read = summary.get if isinstance(summary, dict) else lambda name: getattr(summary, name, None)
-    organisation_id = read("platform_organisation_id")
+    organisation_id = summary.get("platform_organisation_id")
     if not organisation_id:
         raise ValidationFailed(
             "service_id: this service does not take referrals through Reclaim.",
             field="service_id",
         )
-    return uuid.UUID(str(organisation_id)), str(read("name") or "")[:200]
+    return uuid.UUID(str(organisation_id)), str(summary.get("name") or "")[:200]
 
 
 def prepare_referral(

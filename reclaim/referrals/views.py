@@ -33,7 +33,6 @@ from .errors import PacketClosed, TransitionNotAllowed
 from .forms import CancelForm, ReferralConsentForm, ReferralForm, RespondForm
 from .lifecycle import RECIPIENT, SENDER, ReferralStatus
 from .models import Referral
-from .packets import describe_item
 
 BOXES = ("received", "sent")
 
@@ -194,8 +193,6 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms: Any) -> d
         "consent_ok": consent_ok,
         "overdue": services.is_overdue(referral),
         "packet": packet,
-        "needs": [describe_item(item) for item in packet.needs] if packet else [],
-        "goals": [describe_item(item) for item in packet.goals] if packet else [],
         "packet_problem": packet_problem,
         "history": services.list_history(referral, by=by),
         "may_send": may_send and referral.status == ReferralStatus.DRAFT,

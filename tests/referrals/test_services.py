@@ -4,8 +4,6 @@ notifications and overdue flags."""
 from __future__ import annotations
 
 import datetime
-import sys
-import types
 import uuid
 
 import pytest
@@ -17,6 +15,7 @@ from reclaim.referrals import services
 from reclaim.referrals.errors import PacketClosed, TransitionNotAllowed
 from reclaim.referrals.models import Notification, Referral, ReferralEvent
 from reclaim.survivors import services as survivors
+from tests.directory.factories import DirectoryOrganizationFactory, make_service
 from tests.factories import OrganisationFactory, member
 
 from .conftest import give_consent
@@ -94,37 +93,26 @@ def test_unknown_categories_are_refused(survivor, caseworker, partner_org):
 
 
 @pytest.fixture
-def fake_directory(monkeypatch, partner_org):
-    service_id = uuid.uuid4()
-    module = types.ModuleType("reclaim.directory.services")
-
-    def get_service(wanted):
-        if wanted != service_id:
-            raise NotFound()
-        return {"id": service_id}
-
-    def service_summary(service):
-        return {"name": "T visa legal help", "platform_organisation_id": partner_org.pk}
-
-    module.get_service = get_service  # type: ignore[attr-defined]
-    module.service_summary = service_summary  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reclaim.directory.services", module)
-    return service_id
+def directory_service(partner_org):
+    provider = DirectoryOrganizationFactory(
+        name="Justice Legal Aid", platform_organisation=partner_org
+    )
+    return make_service(name="T visa legal help", organization=provider).pk
 
 
 def test_a_directory_service_names_the_recipient_and_its_name_is_kept(
-    fake_directory, survivor, caseworker, partner_org
+    directory_service, survivor, caseworker, partner_org
 ):
     referral = services.prepare_referral(
-        survivor, by=caseworker, service_id=fake_directory, categories=["identity"]
+        survivor, by=caseworker, service_id=directory_service, categories=["identity"]
     )
     assert referral.recipient_id == partner_org.pk
-    assert referral.service_id == fake_directory
+    assert referral.service_id == directory_service
     assert referral.service_name == "T visa legal help"
 
 
 def test_a_service_of_another_organisation_than_the_named_recipient_is_refused(
-    fake_directory, survivor, caseworker
+    directory_service, survivor, caseworker
 ):
     other = OrganisationFactory()
     with pytest.raises(ValidationFailed) as refused:
@@ -132,19 +120,29 @@ def test_a_service_of_another_organisation_than_the_named_recipient_is_refused(
             survivor,
             by=caseworker,
             recipient=other,
-            service_id=fake_directory,
+            service_id=directory_service,
             categories=["identity"],
         )
     assert refused.value.field == "recipient_id"
     assert not Referral.objects.exists()
 
 
-def test_an_unknown_service_is_refused(fake_directory, survivor, caseworker):
+def test_an_unknown_service_is_refused(survivor, caseworker):
     with pytest.raises(ValidationFailed) as refused:
         services.prepare_referral(
             survivor, by=caseworker, service_id=uuid.uuid4(), categories=["identity"]
         )
     assert refused.value.field == "service_id"
+
+
+def test_a_service_outside_the_platform_is_refused(survivor, caseworker):
+    unlinked = make_service(name="Food bank")
+    with pytest.raises(ValidationFailed) as refused:
+        services.prepare_referral(
+            survivor, by=caseworker, service_id=unlinked.pk, categories=["identity"]
+        )
+    assert refused.value.field == "service_id"
+    assert not Referral.objects.exists()
 
 
 # --- who sees what --------------------------------------------------------------------------
@@ -371,3 +369,29 @@ def test_a_referral_unanswered_for_the_configured_days_is_overdue(sent, settings
 def test_overdue_defaults_to_five_days(sent, settings):
     del settings.RECLAIM_REFERRAL_OVERDUE_DAYS
     assert services.overdue_days() == 5
+
+
+def test_the_packet_carries_needs_and_goals_of_consented_categories_only(
+    survivor, caseworker, partner_org, partner_staff
+):
+    from reclaim.care import services as care
+
+    care.record_assessment(
+        survivor,
+        by=caseworker,
+        scores={"housing": 1, "mental_health": 2},
+        notes={"housing": "NOTE-HOUSING"},
+    )
+    care.add_goal(survivor, by=caseworker, text="Stable housing", domain_code="housing")
+    care.add_goal(survivor, by=caseworker, text="Feel calmer", domain_code="mental_health")
+    give_consent(survivor, by=caseworker, recipient=partner_org, categories=["location"])
+    referral = services.prepare_referral(
+        survivor, by=caseworker, recipient=partner_org, categories=["location"]
+    )
+    services.send_referral(referral, by=caseworker)
+    packet = services.read_packet(referral, by=partner_staff)
+    assert [need["code"] for need in packet.needs] == ["housing"]
+    assert [goal["text"] for goal in packet.goals] == ["Stable housing"]
+    assert packet.screenings == []
+    assert "NOTE-HOUSING" not in repr(packet)
+    assert {item.name for item in packet.profile} == {"address"}

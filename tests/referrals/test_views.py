@@ -4,14 +4,13 @@ answering, the consent gate on the page, notifications."""
 from __future__ import annotations
 
 import re
-import sys
-import types
 import uuid
 
 import pytest
 
 from reclaim.referrals.models import Referral
 from reclaim.survivors import services as survivors
+from tests.directory.factories import DirectoryOrganizationFactory, make_service
 
 
 def _title(response) -> str:
@@ -78,21 +77,23 @@ def test_verbal_consent_without_witness_is_refused_next_to_the_field(login, case
     assert not survivors.allows(draft.survivor_id, draft.recipient_id, ["identity"], "referral")
 
 
-def test_refer_from_a_directory_service(login, caseworker, survivor, partner_org, monkeypatch):
-    service_id = uuid.uuid4()
-    module = types.ModuleType("reclaim.directory.services")
-    module.get_service = lambda wanted: {"id": wanted}  # type: ignore[attr-defined]
-    module.service_summary = lambda service: {  # type: ignore[attr-defined]
-        "name": "Trauma counselling",
-        "platform_organisation_id": str(partner_org.pk),
-    }
-    monkeypatch.setitem(sys.modules, "reclaim.directory.services", module)
+def test_refer_from_a_directory_service(login, caseworker, survivor, partner_org):
+    provider = DirectoryOrganizationFactory(platform_organisation=partner_org)
+    service_id = make_service(name="Trauma counselling", organization=provider).pk
     client = login(caseworker)
     url = f"/referrals/new/?survivor={survivor.pk}&service={service_id}"
     assert b"Trauma counselling" in client.get(url).content
     client.post(url, {"service": str(service_id), "categories": ["health"], "purpose": "referral"})
     referral = Referral.objects.get()
     assert (referral.recipient_id, referral.service_name) == (partner_org.pk, "Trauma counselling")
+
+
+def test_an_unknown_service_on_the_refer_page_says_so(login, caseworker, survivor):
+    response = login(caseworker).get(
+        f"/referrals/new/?survivor={survivor.pk}&service={uuid.uuid4()}"
+    )
+    assert response.status_code == 200
+    assert b"no such service" in response.content
 
 
 def test_the_partner_inbox_lists_it_without_personal_data(login, partner_staff, sent):
