@@ -264,18 +264,18 @@ def _optional_uuid(document: dict[str, Any], key: str, prefix: str) -> uuid.UUID
     return parse_uuid(value, field_name=prefix + key)
 
 
-def _check_json(value: Any, path: str) -> None:
+def check_storable(value: Any, path: str) -> None:
     """Refuse what no database stores (NUL bytes, lone surrogates) anywhere in a document."""
     if isinstance(value, str):
         if "\x00" in value or any(unicodedata.category(char) == "Cs" for char in value):
             raise RecordRejected(f"{path}: contains a NUL byte or an invalid character")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_json(key, path)
-            _check_json(item, f"{path}.{key}" if path else str(key))
+            check_storable(key, path)
+            check_storable(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_json(item, f"{path}.{index}")
+            check_storable(item, f"{path}.{index}")
 
 
 def _text(document: dict[str, Any], key: str, prefix: str, max_length: int | None) -> str:
@@ -407,7 +407,7 @@ def parse_service(document: Any, *, check_schema: bool = True) -> ParsedService:
     """Everything we keep of one HSDS service object, or RecordRejected naming the field."""
     if not isinstance(document, dict):
         raise RecordRejected("service: is not a JSON object")
-    _check_json(document, "")
+    check_storable(document, "")
     if check_schema:
         errors = schema_errors("service", document)
         if errors:

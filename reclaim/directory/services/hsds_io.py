@@ -1,0 +1,434 @@
+"""HSDS 3.0 import and export: JSON (services or organizations) and the CSV datapackage.
+
+Import is idempotent (the HSDS ids are our primary keys: the same id updates), runs in one
+transaction with a savepoint per record (a rejected record leaves nothing behind, the valid
+ones are kept), and reports what was created, updated and rejected, with reasons. Files over
+the size limit are refused before they are read. One audit event records each import.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as ModelValidationError
+from django.db import DatabaseError, transaction
+from tqdm import tqdm
+
+from reclaim.core import audit
+from reclaim.core.errors import ValidationFailed
+
+from .. import hsds
+from ..hsds import ParsedLocation, ParsedOrganization, ParsedService, RecordRejected
+from ..models import (
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServiceType,
+)
+from .entries import refresh_search_document, require_directory_editor, services_queryset
+
+DEFAULT_MAX_IMPORT_BYTES = 25 * 1024 * 1024
+
+
+def max_import_bytes() -> int:
+    return int(getattr(settings, "RECLAIM_HSDS_MAX_IMPORT_BYTES", DEFAULT_MAX_IMPORT_BYTES))
+
+
+@dataclass(frozen=True)
+class Rejection:
+    where: str  # "service 3f7b…", "phones.csv row 2"
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The summary in plain words, for the command line."""
+        kinds = sorted(set(self.created) | set(self.updated))
+        lines = [
+            f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated" for kind in kinds
+        ] or ["nothing was imported"]
+        lines.append(f"rejected: {len(self.rejected)}")
+        lines += [f"  - {item.where}: {item.reason}" for item in self.rejected]
+        lines += [f"  ! {warning}" for warning in self.warnings]
+        return lines
+
+
+@dataclass
+class ImportSource:
+    """What a file or folder holds, before anything is saved."""
+
+    documents: list[tuple[str, Any]]  # (where, document)
+    problems: list[str] = field(default_factory=list)
+
+
+# --- reading sources ------------------------------------------------------------------------
+
+
+def _too_big(size: int) -> ValidationFailed:
+    limit_mb = max_import_bytes() / (1024 * 1024)
+    return ValidationFailed(
+        f"file: is {size / (1024 * 1024):.1f} MB; the limit is {limit_mb:.0f} MB. "
+        "Split the directory into smaller files.",
+        field="file",
+    )
+
+
+def read_json(handle: IO[bytes], *, size: int) -> ImportSource:
+    """Parse an HSDS JSON document: a list, an HSDS API page ({"contents": […]}) or one object."""
+    if size > max_import_bytes():
+        raise _too_big(size)
+    try:
+        data = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValidationFailed(
+            f"file: is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}).",
+            field="file",
+        ) from None
+    except UnicodeDecodeError:
+        raise ValidationFailed("file: is not UTF-8 text.", field="file") from None
+    if isinstance(data, dict) and isinstance(data.get("contents"), list):
+        data = data["contents"]
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ValidationFailed(
+            "file: must hold an HSDS object, a list of them, or an HSDS API page.", field="file"
+        )
+    return ImportSource([(f"record {index + 1}", item) for index, item in enumerate(data)])
+
+
+def read_datapackage(folder: Path) -> ImportSource:
+    """Read an HSDS CSV datapackage folder (datapackage.json and the tables it names)."""
+    if not (folder / "datapackage.json").is_file():
+        raise ValidationFailed(
+            "file: the folder has no datapackage.json (an HSDS CSV datapackage).", field="file"
+        )
+    present = [folder / name for name in hsds.TABLE_FILES if (folder / name).is_file()]
+    total = sum(path.stat().st_size for path in present)
+    if total > max_import_bytes():
+        raise _too_big(total)
+    tables: dict[str, list[dict[str, str]]] = {}
+    for path in present:
+        try:
+            tables[hsds.TABLE_FILES[path.name]] = list(hsds.read_csv_rows(path))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ValidationFailed(
+                f"file: {path.name} cannot be read as UTF-8 CSV ({error}).", field="file"
+            ) from None
+    directory = hsds.read_tables(tables)
+    documents = [
+        (f"organizations.csv {doc.get('id', '?')}", doc) for doc in directory.organizations
+    ]
+    documents += [(f"services.csv {doc.get('id', '?')}", doc) for doc in directory.services]
+    return ImportSource(documents, directory.problems)
+
+
+def read_path(path: Path) -> ImportSource:
+    if path.is_dir():
+        return read_datapackage(path)
+    if not path.is_file():
+        raise ValidationFailed(f"file: {path} does not exist.", field="file")
+    with path.open("rb") as handle:
+        return read_json(handle, size=path.stat().st_size)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+class _Importer:
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+        self.seen: set[tuple[str, str]] = set()
+        self.saved: set[tuple[str, str]] = set()
+
+    def _count(self, kind: str, record_id: Any, created: bool) -> None:
+        # A location or organisation nested in several records is counted once.
+        key = (kind, str(record_id))
+        if key not in self.saved:
+            self.saved.add(key)
+            (self.summary.created if created else self.summary.updated)[kind] += 1
+
+    def _first_time(self, kind: str, record_id: Any) -> None:
+        key = (kind, str(record_id))
+        if key in self.seen:
+            raise RecordRejected(f"id: {record_id} appears twice in this import")
+        self.seen.add(key)
+
+    def save_organization(self, parsed: ParsedOrganization) -> Organization:
+        organization = Organization.objects.filter(pk=parsed.id).first()
+        created = organization is None
+        if organization is None:
+            organization = Organization(pk=parsed.id)
+        for name, value in parsed.columns.items():
+            setattr(organization, name, value)
+        # The platform link is ours (set by an org admin), never overwritten by an import.
+        organization.hsds_extra = parsed.extra
+        organization.save()
+        self._count("organization", organization.pk, created)
+        for location in parsed.locations:
+            self.save_location(location)
+        return organization
+
+    def save_location(self, parsed: ParsedLocation) -> Location:
+        location = Location.objects.filter(pk=parsed.id).first()
+        created = location is None
+        if location is None:
+            location = Location(pk=parsed.id)
+        for name, value in parsed.columns.items():
+            setattr(location, name, value)
+        location.hsds_extra = parsed.extra
+        organization_id = parsed.organization_id
+        if organization_id and not Organization.objects.filter(pk=organization_id).exists():
+            self.summary.warnings.append(
+                f"location {parsed.id}: organization_id {organization_id} matches no "
+                "organization; the location was imported without it"
+            )
+            organization_id = None
+        location.organization_id = organization_id
+        location.save()
+        self.summary.warnings.extend(parsed.warnings)
+        self._count("location", location.pk, created)
+        return location
+
+    def save_service(self, parsed: ParsedService, *, organization_id: Any = None) -> Service:
+        self._first_time("service", parsed.id)
+        if parsed.organization is not None:
+            self.save_organization(parsed.organization)
+        organization_id = parsed.organization_id or organization_id
+        if organization_id and not Organization.objects.filter(pk=organization_id).exists():
+            raise RecordRejected(
+                f"organization_id: {organization_id} matches no organization in the directory "
+                "or in this import"
+            )
+        service = Service.objects.filter(pk=parsed.id).first()
+        created = service is None
+        if service is None:
+            service = Service(pk=parsed.id)
+        for name, value in parsed.columns.items():
+            setattr(service, name, value)
+        service.organization_id = organization_id
+        service.hsds_extra = parsed.extra
+        service.full_clean(exclude=["search_document"], validate_unique=False)
+        service.save()
+        if parsed.service_types or created:
+            ServiceType.objects.filter(service=service).delete()
+            ServiceType.objects.bulk_create(
+                ServiceType(service=service, code=code) for code in parsed.service_types
+            )
+        ServiceLanguage.objects.filter(service=service).delete()
+        ServiceLanguage.objects.bulk_create(
+            ServiceLanguage(service=service, **language) for language in parsed.languages
+        )
+        kept = []
+        for link in parsed.locations:
+            if link.location is not None:
+                self.save_location(link.location)
+            elif not Location.objects.filter(pk=link.location_id).exists():
+                raise RecordRejected(
+                    f"service_at_locations: location_id {link.location_id} matches no location"
+                )
+            ServiceAtLocation.objects.update_or_create(
+                pk=link.id,
+                defaults={
+                    "service": service,
+                    "location_id": link.location_id,
+                    "description": link.description,
+                    "hsds_extra": link.extra,
+                },
+            )
+            kept.append(link.id)
+        ServiceAtLocation.objects.filter(service=service).exclude(pk__in=kept).delete()
+        refresh_search_document(service)
+        self.summary.warnings.extend(w for w in parsed.warnings if w not in self.summary.warnings)
+        self._count("service", service.pk, created)
+        return service
+
+    def import_document(self, document: Any) -> None:
+        if hsds.is_service_document(document):
+            self.save_service(hsds.parse_service(document))
+            return
+        if not isinstance(document, dict):
+            raise RecordRejected("record: is not a JSON object")
+        hsds.check_storable(document, "")
+        embedded = document.get("services") or []
+        organization_part = {key: value for key, value in document.items() if key != "services"}
+        errors = hsds.schema_errors("organization", organization_part)
+        if errors:
+            raise RecordRejected(errors[0])
+        parsed = hsds.parse_organization(organization_part)
+        self._first_time("organization", parsed.id)
+        self.save_organization(parsed)
+        if not isinstance(embedded, list):
+            raise RecordRejected("services: must be a list")
+        for index, service in enumerate(embedded):
+            if isinstance(service, dict):
+                service = {
+                    **service,
+                    "organization_id": service.get("organization_id") or str(parsed.id),
+                }
+            try:
+                parsed_service = hsds.parse_service(service)
+            except RecordRejected as error:
+                raise RecordRejected(f"services.{index}.{error}") from None
+            self.save_service(parsed_service, organization_id=parsed.id)
+
+
+def _record_id(document: Any) -> str:
+    return str(document.get("id", "?"))[:40] if isinstance(document, dict) else "?"
+
+
+def import_source(
+    source: ImportSource,
+    *,
+    by: Any = None,
+    progress: bool = False,
+    stream: Any = None,
+) -> ImportSummary:
+    """Save every valid record of a source; reject the others with a reason.
+
+    Runs in one transaction with a savepoint per record, and audits the import once
+    (`directory.import`, with the counts). `by` is None for the command line.
+    """
+    summary = ImportSummary()
+    summary.rejected.extend(Rejection("datapackage", problem) for problem in source.problems)
+    importer = _Importer(summary)
+    with transaction.atomic():
+        for where, document in tqdm(
+            source.documents,
+            desc="Importing HSDS records",
+            unit="record",
+            disable=not progress,
+            file=stream,
+        ):
+            label = f"{where} ({_record_id(document)})" if where.startswith("record") else where
+            try:
+                with transaction.atomic():
+                    importer.import_document(document)
+            except RecordRejected as error:
+                summary.rejected.append(Rejection(label, str(error)))
+            except ValidationFailed as error:
+                summary.rejected.append(Rejection(label, error.detail))
+            except DatabaseError as error:
+                summary.rejected.append(
+                    Rejection(label, f"the database refused it ({type(error).__name__})")
+                )
+            except ModelValidationError as error:
+                summary.rejected.append(Rejection(label, _validation_message(error)))
+        audit.record(
+            "directory.import",
+            actor=by,
+            target_type="directory.service",
+            context={
+                "created": sum(summary.created.values()),
+                "updated": sum(summary.updated.values()),
+                "rejected": len(summary.rejected),
+            },
+        )
+    return summary
+
+
+def _validation_message(error: Any) -> str:
+    messages = getattr(error, "message_dict", None)
+    if messages:
+        name, problems = next(iter(sorted(messages.items())))
+        return f"{name}: {' '.join(problems)}"
+    return "; ".join(getattr(error, "messages", [str(error)]))
+
+
+def import_hsds(
+    path: Path, *, by: Any = None, progress: bool = False, stream: Any = None
+) -> ImportSummary:
+    """Import an HSDS JSON file or CSV datapackage folder (the `reclaim import-hsds` command).
+
+    Raises ValidationFailed (field "file") when the file cannot be read at all: too big, not
+    JSON, no datapackage.json. Anything wrong inside one record only rejects that record.
+    """
+    return import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
+
+
+def import_hsds_upload(upload: Any, *, by: Any) -> ImportSummary:
+    """Import an uploaded HSDS JSON file, or a .zip of a CSV datapackage (directory editors).
+
+    The size is checked before reading, and a zip's unpacked size before unpacking.
+    """
+    require_directory_editor(by)
+    size = int(getattr(upload, "size", 0) or 0)
+    if size > max_import_bytes():
+        raise _too_big(size)
+    name = str(getattr(upload, "name", "") or "")
+    if name.lower().endswith(".zip"):
+        return import_source(_read_zip(upload), by=by)
+    return import_source(read_json(upload, size=size), by=by)
+
+
+def _read_zip(upload: Any) -> ImportSource:
+    try:
+        archive = zipfile.ZipFile(upload)
+    except zipfile.BadZipFile:
+        raise ValidationFailed("file: is not a valid zip file.", field="file") from None
+    with archive, tempfile.TemporaryDirectory(prefix="hsds-") as folder:
+        wanted = {*hsds.TABLE_FILES, "datapackage.json"}
+        members = [info for info in archive.infolist() if PurePath(info.filename).name in wanted]
+        unpacked = sum(info.file_size for info in members)
+        if unpacked > max_import_bytes():
+            raise _too_big(unpacked)
+        for info in members:
+            # Only the bare file name is used: no paths from the archive reach the disk.
+            target = Path(folder) / PurePath(info.filename).name
+            with archive.open(info) as source, target.open("wb") as sink:
+                sink.write(source.read(max_import_bytes() + 1))
+        return read_datapackage(Path(folder))
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def export_services(*, by: Any = None) -> list[dict[str, Any]]:
+    """Every service as a full HSDS 3.0 object (valid against the official service schema)."""
+    documents = [
+        hsds.service_document(service) for service in services_queryset().order_by("name", "id")
+    ]
+    with transaction.atomic():
+        audit.record(
+            "directory.export",
+            actor=by,
+            target_type="directory.service",
+            context={"services": len(documents)},
+        )
+    return documents
+
+
+def export_hsds_json(path: Path, *, by: Any = None) -> int:
+    """Write the directory as a JSON list of HSDS service objects; returns how many."""
+    documents = export_services(by=by)
+    Path(path).write_text(
+        json.dumps(documents, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return len(documents)
+
+
+def export_hsds_csv(folder: Path, *, by: Any = None) -> int:
+    """Write the directory as an HSDS CSV datapackage folder; returns how many services."""
+    documents = export_services(by=by)
+    hsds.write_tables(hsds.flatten_services(documents), Path(folder))
+    return len(documents)
+
+
+def rejected_lines(rejections: Iterable[Rejection]) -> list[str]:
+    return [f"{item.where}: {item.reason}" for item in rejections]
