@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from reclaim.core.models import Membership, Organisation, OrganisationType, Role, Team, User
 from reclaim.survivors import services as survivors
-from reclaim.survivors.models import Consent, Survivor
+from reclaim.survivors.models import Case, Consent, Survivor
 from reclaim.survivors.picklists import (
     CaseStatus,
     ClosureReason,
@@ -339,12 +339,101 @@ def seed_demo(
             _create_survivor(person, by=by, organisation=home, partners=organisations)
             bar.update(1)
     _link_portal_account(users[PORTAL_USERNAME], by=users["casemanager"])
+    seed_care(case_managers, rng=random.Random(RANDOM_SEED))  # noqa: S311 (made-up history)
     return SeedSummary(
         organisations=len(organisations),
         users=len(users),
         survivors_created=len(missing),
         survivors_total=survivors.count_caseload(by=admin, mine_only=False),
     )
+
+
+# --- care: assessments, screenings, a plan, a note and an appointment for some survivors ---
+
+CARE_SURVIVORS_PER_MANAGER = 12
+DEMO_GOALS = (
+    ("housing", "Find my own place where I feel safe", "Visit two housing programmes"),
+    ("employment", "Get a job where I am treated fairly", "Finish the CV with my mentor"),
+    ("legal_immigration", "Know my options to stay", "Meet the legal aid lawyer"),
+    ("mental_health", "Sleep better and feel calmer", "Try the counseling group once"),
+    ("education", "Improve my English", "Sign up for evening classes"),
+)
+
+
+def seed_care(case_managers: Sequence[User], *, rng: random.Random) -> int:
+    """Give the first survivors of each case manager a care history (idempotent: survivors who
+    already have an assessment are left alone). Returns how many survivors were given one."""
+    from reclaim.care import services as care
+    from reclaim.care.domains import STANDARD_DOMAINS
+    from reclaim.care.models import Assessment
+
+    seeded = 0
+    today = timezone.localdate()
+    for manager in case_managers:
+        # Ids only, read directly: a second run must find its work done without audited reads.
+        chosen = list(
+            Case.objects.filter(assigned_to=manager)
+            .order_by("opened_on", "survivor_id")
+            .values_list("survivor_id", flat=True)[:CARE_SURVIVORS_PER_MANAGER]
+        )
+        done = set(
+            Assessment.objects.filter(survivor_id__in=chosen).values_list("survivor_id", flat=True)
+        )
+        for survivor_id in chosen:
+            if survivor_id in done:
+                continue
+            survivor = survivors.get_survivor(survivor_id, by=manager)
+            with transaction.atomic():
+                level = {domain.code: rng.randint(1, 3) for domain in STANDARD_DOMAINS}
+                for months_ago in (12, 6, 1):
+                    day = today - datetime.timedelta(days=30 * months_ago)
+                    care.record_assessment(
+                        survivor, by=manager, scores=dict(level), assessed_on=day
+                    )
+                    for code in level:
+                        level[code] = max(1, min(5, level[code] + rng.choice((0, 1, 1, -1))))
+                    at = datetime.datetime.combine(day, datetime.time(11), tzinfo=datetime.UTC)
+                    care.record_screening(
+                        survivor, by=manager, instrument="phq9", version="phq9-2001",
+                        language="en", answers=[rng.randint(0, 2) for _ in range(8)] + [0],
+                        administered_at=at,
+                    )  # fmt: skip
+                    care.record_screening(
+                        survivor, by=manager, instrument="gad7", version="gad7-2006",
+                        language="en", answers=[rng.randint(0, 2) for _ in range(7)],
+                        administered_at=at,
+                    )  # fmt: skip
+                domain_code, goal, step = rng.choice(DEMO_GOALS)
+                care.add_goal(
+                    survivor,
+                    by=manager,
+                    text=goal,
+                    domain_code=domain_code,
+                    target_date=today + datetime.timedelta(days=120),
+                    survivor_agreed=True,
+                    steps=[
+                        {"text": step, "owner": "survivor",
+                         "target_date": today + datetime.timedelta(days=30)},
+                    ],
+                )  # fmt: skip
+                care.add_note(
+                    survivor,
+                    by=manager,
+                    body="Met at the drop-in. Talked about priorities for the next month.",
+                )
+                starts = timezone.now().replace(minute=0, second=0, microsecond=0) + (
+                    datetime.timedelta(days=rng.randint(1, 14), hours=rng.randint(1, 6))
+                )
+                care.schedule_appointment(
+                    survivor,
+                    by=manager,
+                    kind=rng.choice(("counseling", "medical", "housing", "legal")),
+                    starts_at=starts,
+                    ends_at=starts + datetime.timedelta(hours=1),
+                    place="Harbor House, room 2",
+                )
+            seeded += 1
+    return seeded
 
 
 def _upsert_organisation(spec: DemoOrganisation) -> Organisation:

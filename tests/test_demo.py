@@ -205,3 +205,16 @@ def test_demo_command_serves_on_the_requested_address(demo_mode, monkeypatch):
     call_command("demo", "--survivors", "0", "--bind", "127.0.0.1:8123", verbosity=0)
 
     assert served["bind"] == "127.0.0.1:8123"
+
+
+def test_demo_survivors_have_a_care_history_to_show():
+    from reclaim.care import services as care
+
+    seed.seed_demo(survivors_wanted=6, progress=False)
+    manager = User.objects.get(username="casemanager")
+    first = services.list_caseload(by=manager)[0]
+    survivor = services.get_survivor(first.pk, by=manager)
+    progress = care.progress_data(survivor, by=manager)
+    assert len(progress["assessments"]) == 3
+    assert {line["instrument"] for line in progress["screenings"]} == {"phq9", "gad7"}
+    assert care.list_goals(survivor, by=manager)
