@@ -215,7 +215,6 @@ def export_referral(
             subject_id=referral.survivor_id,
             target=referral,
             context={"categories": packet.categories, "side": side},
-            at=at,
         )
     return bundle
 

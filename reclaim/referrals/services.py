@@ -408,7 +408,6 @@ def _transition(
             subject_id=locked.survivor_id,
             target=locked,
             context={"from": previous, "to": target, "reason": reason or None, "via": via},
-            at=at,
         )
         _notify_other_side(locked, side=side, by=by, at=at)
     referral.refresh_from_db()
@@ -453,7 +452,6 @@ def read_packet(referral: Referral, *, by: Any, at: datetime.datetime | None = N
             target=referral,
             fields=packet.field_names,
             context={"categories": packet.categories, "side": side},
-            at=at,
         )
     return packet
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -91,6 +92,9 @@ def new_referral(request: HttpRequest) -> HttpResponse:
         recipients=recipients,
         initial={"service": service_id},
     )
+    if service_name:
+        # The directory service names the organisation; nothing to choose.
+        form.fields["recipient"].widget = forms.HiddenInput()
     if request.method == "POST" and form.is_valid():
         try:
             referral = services.prepare_referral(
