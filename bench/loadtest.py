@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import random
 import socket
@@ -41,13 +42,19 @@ from .harness import percentile
 LOOPBACK = "127.0.0.1"  # the only address this module ever talks to
 REQUEST_TIMEOUT_S = 30.0
 LIST_EVERY = 5  # one caseload page for every four profiles
+WRITE_EVERY = 10  # one profile change for every nine reads
+PARTNER_SHARE = 10  # one virtual user in ten is partner staff polling the referral inbox
 ERROR_RATE_TARGET = 0.01
+CAPACITY_P95_MS = 250.0
+CAPACITY_TARGET_PER_S = 300.0
+
+Request = tuple[str, str, bytes | None]  # method, path, JSON body
 
 
 @dataclass
 class VirtualUser:
     headers: dict[str, str]
-    paths: list[str]
+    requests: list[Request]
 
 
 def _exists(path: str) -> bool:
@@ -64,13 +71,38 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _paths(list_path: str, detail: Callable[[Any], str], survivor_ids: list[Any]) -> list[str]:
-    paths: list[str] = []
+def _requests(
+    list_path: str,
+    detail: Callable[[Any], str],
+    survivor_ids: list[Any],
+    *,
+    writes: bool = False,
+) -> list[Request]:
+    """A case manager's day: caseload pages, profiles, and (API) now and then a profile edit."""
+    requests: list[Request] = []
     for number, survivor_id in enumerate(survivor_ids):
         if number % (LIST_EVERY - 1) == 0:
-            paths.append(list_path)
-        paths.append(detail(survivor_id))
-    return paths or [list_path]
+            requests.append(("GET", list_path, None))
+        requests.append(("GET", detail(survivor_id), None))
+        if writes and number % (WRITE_EVERY - 1) == 0:
+            pronouns = ("she/her", "he/him", "they/them")[number % 3]
+            body = json.dumps({"pronouns": pronouns}).encode()
+            requests.append(("PATCH", detail(survivor_id), body))
+    return requests or [("GET", list_path, None)]
+
+
+def _partner_user(dataset: Dataset) -> Any:
+    """A partner-staff account in the dataset's partner organisation (made once)."""
+    from reclaim.core.models import Membership, Role, User
+
+    user, created = User.objects.get_or_create(username=f"bench-{dataset.tag}-partner-load")
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        Membership.objects.create(
+            user=user, organisation_id=dataset.partner_id, role=Role.PARTNER_STAFF
+        )
+    return user
 
 
 def virtual_users(dataset: Dataset, count: int) -> tuple[str, list[VirtualUser]]:
@@ -85,27 +117,48 @@ def virtual_users(dataset: Dataset, count: int) -> tuple[str, list[VirtualUser]]
     else:
         mode = "healthz"
     credentials: list[VirtualUser] = []
+    partners: list[VirtualUser] = []
+    if mode == "api" and _exists("/api/v1/referrals/"):
+        partner = _partner_user(dataset)
+        secret = core_services.create_access_token(by=partner, name="bench load", can_write=False)
+        partners.append(
+            VirtualUser(
+                {"Authorization": f"Bearer {secret.secret}"},
+                [
+                    ("GET", "/api/v1/referrals/?box=received", None),
+                    ("GET", "/api/v1/referrals/notifications", None),
+                ],
+            )
+        )
     for manager_id in managers:
         user = dataset.user(manager_id)
         ids = list(
             Case.objects.filter(assigned_to_id=manager_id).values_list("survivor_id", flat=True)
         )
         if mode == "api":
-            secret = core_services.create_access_token(by=user, name="bench load", can_write=False)
+            secret = core_services.create_access_token(by=user, name="bench load", can_write=True)
             headers = {"Authorization": f"Bearer {secret.secret}"}
-            paths = _paths(
-                "/api/v1/survivors/?limit=50", lambda sid: f"/api/v1/survivors/{sid}", ids
+            paths = _requests(
+                "/api/v1/survivors/?limit=50",
+                lambda sid: f"/api/v1/survivors/{sid}",
+                ids,
+                writes=True,
             )
         elif mode == "html":
             client = Client()
             client.force_login(user)
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
             headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-            paths = _paths("/caseload/", lambda sid: f"/survivors/{sid}/", ids)
+            paths = _requests("/caseload/", lambda sid: f"/survivors/{sid}/", ids)
         else:
-            headers, paths = {}, ["/healthz"]
+            headers, paths = {}, [("GET", "/healthz", None)]
         credentials.append(VirtualUser(headers, paths))
-    users = [credentials[i % len(credentials)] for i in range(count)]
+    users = [
+        partners[0]
+        if partners and i % PARTNER_SHARE == PARTNER_SHARE - 1
+        else credentials[i % len(credentials)]
+        for i in range(count)
+    ]
     return mode, users
 
 
@@ -155,14 +208,15 @@ def _virtual_user_loop(
     port: int, user: VirtualUser, deadline: float, out: list[tuple[int, int | str]]
 ) -> None:
     conn = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT_S)
-    index = random.randrange(len(user.paths))  # spreading load, not security
+    index = random.randrange(len(user.requests))  # spreading load, not security
+    headers = {**user.headers, "Content-Type": "application/json"}
     while time.monotonic() < deadline:
-        path = user.paths[index % len(user.paths)]
+        method, path, body = user.requests[index % len(user.requests)]
         index += 1
         started = time.perf_counter_ns()
         status: int | str
         try:
-            conn.request("GET", path, headers=user.headers)
+            conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             status = response.status
@@ -205,6 +259,31 @@ def run_step(port: int, users: list[VirtualUser], seconds: float) -> dict[str, A
     }
 
 
+def capacity(steps: list[dict[str, Any]], database: str) -> dict[str, Any]:
+    """The most requests/s any step served with p95 within the target and few errors."""
+    good = [
+        step
+        for step in steps
+        if step["p95_ms"] is not None
+        and step["p95_ms"] <= CAPACITY_P95_MS
+        and step["error_rate"] <= ERROR_RATE_TARGET
+    ]
+    best = max(good, key=lambda step: step["ops_per_s"], default=None)
+    per_s = best["ops_per_s"] if best else 0.0
+    return {
+        "operation": "load_capacity",
+        "database": database,
+        "p50_ms": best["p50_ms"] if best else None,
+        "p95_ms": best["p95_ms"] if best else None,
+        "p99_ms": best["p99_ms"] if best else None,
+        "ops_per_s": per_s,
+        "unit": "req/s",
+        "users": best["users"] if best else 0,
+        "target": f"≥ {CAPACITY_TARGET_PER_S:g} req/s at p95 ≤ {CAPACITY_P95_MS:g} ms",
+        "pass": per_s >= CAPACITY_TARGET_PER_S,
+    }
+
+
 def run(
     dataset: Dataset,
     *,
@@ -244,6 +323,7 @@ def run(
                     "workers": workers,
                 }
             )
+    results.append(capacity(results, database))
     verified = audit.verify_chain()
     written = AuditHead.objects.get(pk=1).seq - head_before
     write(
