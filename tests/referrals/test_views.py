@@ -166,3 +166,12 @@ def test_notifications_page_and_mark_read(login, partner_staff, sent):
     assert b"Marisol" not in page.content
     client.post("/referrals/notifications/read/")
     assert b"badge-ok" not in client.get("/referrals/notifications/").content
+
+
+def test_the_referral_pages_speak_spanish(login, partner_staff, sent):
+    client = login(partner_staff)
+    inbox = client.get("/referrals/inbox/", HTTP_ACCEPT_LANGUAGE="es")
+    assert b"Bandeja de derivaciones" in inbox.content
+    detail = client.get(f"/referrals/{sent.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "Información compartida".encode() in detail.content
+    assert b"Responder o actualizar" in detail.content
