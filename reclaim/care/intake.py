@@ -8,6 +8,7 @@ two open questions), saved as a sealed draft after every step so the talk can pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -18,24 +19,24 @@ PREFER_NOT_LABEL = _("Prefer not to say")
 @dataclass(frozen=True)
 class Question:
     code: str
-    label: object
-    why: object = ""
+    label: Any
+    why: Any = ""
     # (code, label) pairs; "prefer not to say" is added to every choice question.
-    choices: tuple[tuple[str, object], ...] = ()
+    choices: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_text(self) -> bool:
         return not self.choices
 
-    def all_choices(self) -> tuple[tuple[str, object], ...]:
+    def all_choices(self) -> tuple[tuple[str, Any], ...]:
         return (*self.choices, (PREFER_NOT, PREFER_NOT_LABEL))
 
 
 @dataclass(frozen=True)
 class Step:
     code: str
-    title: object
-    intro: object
+    title: Any
+    intro: Any
     questions: tuple[Question, ...]
 
 

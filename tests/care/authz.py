@@ -29,7 +29,30 @@ POLICY = {
 }
 
 _S = "/api/v1/care/survivors/{survivor_id}"
+_P = "care/survivors/<uuid:survivor_id>/"
 MATRIX = {
+    ("GET", "care/tasks/"): "care_staff",
+    ("POST", "care/tasks/<uuid:task_id>/done/"): "care_record",
+    ("GET", "care/domains/"): "care_configure",
+    ("POST", "care/domains/<uuid:domain_id>/"): "care_domain_edit",
+    ("GET", _P): "care_record",
+    ("POST", _P + "notes/"): "care_record",
+    ("POST", _P + "appointments/"): "care_record",
+    ("POST", _P + "follow-ups/"): "care_record",
+    ("GET", _P + "assessment/"): "care_record",
+    ("GET", _P + "screening/"): "care_record",
+    ("POST", _P + "screening/decline/"): "care_record",
+    ("GET", _P + "plan/"): "care_record",
+    ("POST", _P + "intake/"): "care_record",
+    ("GET", _P + "progress/"): "care_record",
+    ("GET", _P + "progress/chart.svg"): "care_record",
+    ("POST", "care/appointments/<uuid:appointment_id>/"): "care_record",
+    ("POST", "care/goals/<uuid:goal_id>/"): "care_record",
+    ("POST", "care/goals/<uuid:goal_id>/steps/"): "care_record",
+    ("GET", "care/goals/<uuid:goal_id>/history/"): "care_record",
+    ("POST", "care/steps/<uuid:step_id>/"): "care_record",
+    ("GET", "care/intake/<uuid:intake_id>/review/"): "care_record",
+    ("GET", "care/intake/<uuid:intake_id>/"): "care_record",
     ("GET", "/api/v1/care/domains"): "care_domains",
     ("POST", "/api/v1/care/domains"): "care_configure",
     ("PATCH", "/api/v1/care/domains/{domain_id}"): "care_domain_edit",
