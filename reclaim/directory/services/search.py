@@ -1,0 +1,368 @@
+"""Searching the directory and matching a survivor's needs to services.
+
+Full-text search runs on SQLite FTS5 or PostgreSQL full-text (see the 0001 migration), over a
+folded (lower-case, accent-free) document, with prefix matching on every word, so both
+databases answer the same. Distance is haversine from a point; coordinates come from the
+directory (no geocoder). Any staff member may search; matching for a survivor reads the
+survivor's needs through care (audited there) and audits the match itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Exists, F, Func, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from reclaim.core import audit
+from reclaim.core.errors import ValidationFailed
+
+from ..matching import Candidate, MatchResult, Preferences, haversine_km, rank_services
+from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceStatus, ServiceType
+from ..taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
+from .entries import (
+    fold,
+    language_codes,
+    require_staff,
+    service_type_codes,
+    services_queryset,
+)
+
+MAX_QUERY_WORDS = 12
+MAX_DISTANCE_KM = 20_000.0
+# Open-capacity figures older than this are shown as stale.
+CAPACITY_FRESH_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def parse(cls, latitude: Any, longitude: Any) -> Point | None:
+        """A point from two optional numbers; ValidationFailed naming the bad one."""
+        if latitude in (None, "") and longitude in (None, ""):
+            return None
+        values = []
+        for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValidationFailed(f"{name}: must be a number.", field=name) from None
+            if not math.isfinite(number) or not -limit <= number <= limit:
+                raise ValidationFailed(f"{name}: must be between -{limit} and {limit}.", field=name)
+            values.append(number)
+        return cls(values[0], values[1])
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    query: str = ""
+    service_types: tuple[str, ...] = ()
+    language: str = ""
+    near: Point | None = None
+    max_distance_km: float | None = None
+    open_capacity: bool = False
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    service: Service
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a search, folded; punctuation and operators are dropped (never SQL)."""
+    return re.findall(r"\w+", fold(text))[:MAX_QUERY_WORDS]
+
+
+def _full_text(queryset: QuerySet[Service], words: list[str]) -> QuerySet[Service]:
+    """Only services whose document has every word (as a prefix), best match first."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import (
+            SearchQuery,
+            SearchRank,
+            SearchVectorField,
+        )
+
+        vector = Func(
+            F("search_document"),
+            function="to_tsvector",
+            template="%(function)s('simple'::regconfig, %(expressions)s)",
+            output_field=SearchVectorField(),
+        )
+        tsquery = SearchQuery(
+            " & ".join(f"{word}:*" for word in words), search_type="raw", config="simple"
+        )
+        return (
+            queryset.annotate(search_vector=vector)
+            .filter(search_vector=tsquery)
+            .annotate(relevance=SearchRank(vector, tsquery))
+            .order_by("-relevance", "name", "id")
+        )
+    # SQLite FTS5: each word quoted (no operators reach MATCH), with a prefix star.
+    match = " ".join(f'"{word}"*' for word in words)
+    ids = RawSQL(
+        "SELECT service_id FROM directory_service_fts WHERE directory_service_fts MATCH %s",
+        [match],
+    )
+    relevance = RawSQL(
+        "SELECT bm25(directory_service_fts) FROM directory_service_fts "
+        "WHERE directory_service_fts MATCH %s AND service_id = directory_service.id",
+        [match],
+    )
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(relevance=relevance)
+        .order_by("relevance", "name", "id")  # bm25: lower is better
+    )
+
+
+def _check_filters(filters: SearchFilters) -> None:
+    unknown = sorted(set(filters.service_types) - SERVICE_TYPE_CODES)
+    if unknown:
+        raise ValidationFailed(
+            f"service_type: unknown code {unknown[0][:40]!r}.", field="service_type"
+        )
+    if filters.max_distance_km is not None:
+        if filters.near is None:
+            raise ValidationFailed(
+                "max_distance_km: give a starting point (latitude and longitude) too.",
+                field="max_distance_km",
+            )
+        if not 0 < filters.max_distance_km <= MAX_DISTANCE_KM:
+            raise ValidationFailed(
+                f"max_distance_km: must be more than 0 and at most {MAX_DISTANCE_KM:.0f}.",
+                field="max_distance_km",
+            )
+    if len(filters.language) > 16 or not re.fullmatch(r"[a-z-]*", filters.language.lower()):
+        raise ValidationFailed("language: is not a language code.", field="language")
+
+
+def _filtered(filters: SearchFilters) -> QuerySet[Service]:
+    queryset = Service.objects.all()
+    if not filters.include_closed:
+        queryset = queryset.filter(status=ServiceStatus.ACTIVE)
+    if filters.service_types:
+        queryset = queryset.filter(
+            Exists(
+                ServiceType.objects.filter(
+                    service=OuterRef("pk"), code__in=list(filters.service_types)
+                )
+            )
+        )
+    if filters.language:
+        queryset = queryset.filter(
+            Exists(
+                ServiceLanguage.objects.filter(
+                    service=OuterRef("pk"), code=filters.language.lower()
+                )
+            )
+        )
+    if filters.open_capacity:
+        queryset = queryset.filter(capacity_available__gt=0)
+    return queryset
+
+
+def distances_km(service_ids: Iterable[Any], near: Point | None) -> dict[Any, float]:
+    """The distance from `near` to each service's closest located site (unlocated: absent)."""
+    if near is None:
+        return {}
+    closest: dict[Any, float] = {}
+    rows = ServiceAtLocation.objects.filter(
+        service_id__in=list(service_ids),
+        location__latitude__isnull=False,
+        location__longitude__isnull=False,
+    ).values_list("service_id", "location__latitude", "location__longitude")
+    for service_id, latitude, longitude in rows:
+        if latitude is None or longitude is None:
+            continue
+        distance = haversine_km(near.latitude, near.longitude, latitude, longitude)
+        if service_id not in closest or distance < closest[service_id]:
+            closest[service_id] = distance
+    return closest
+
+
+def search_services(
+    filters: SearchFilters, *, by: Any, limit: int = 25, offset: int = 0
+) -> SearchPage:
+    """One page of services matching the text and filters (any staff member).
+
+    Ordered by relevance when there is text, else by distance when there is a starting
+    point, else by name. Raises Forbidden for non-staff, ValidationFailed for bad filters.
+    """
+    require_staff(by)
+    _check_filters(filters)
+    queryset = _filtered(filters)
+    words = query_words(filters.query)
+    queryset = _full_text(queryset, words) if words else queryset.order_by("name", "id")
+    ordered_ids = list(queryset.values_list("pk", flat=True))
+    distances = distances_km(ordered_ids, filters.near)
+    if filters.max_distance_km is not None:
+        ordered_ids = [
+            pk for pk in ordered_ids if distances.get(pk, math.inf) <= filters.max_distance_km
+        ]
+    if filters.near is not None and not words:
+        ordered_ids.sort(key=lambda pk: distances.get(pk, math.inf))
+    page_ids = ordered_ids[offset : offset + limit]
+    rows = services_queryset().in_bulk(page_ids)
+    hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
+    return SearchPage(hits, len(ordered_ids))
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def candidate_for(service: Service, distance_km: float | None) -> Candidate:
+    organization = service.organization
+    return Candidate(
+        id=service.pk,
+        name=service.name,
+        organization_name=organization.name if organization else "",
+        service_types=frozenset(service_type_codes(service)),
+        languages=frozenset(language_codes(service)),
+        status=service.status,
+        gender_eligibility=service.gender_eligibility,
+        minimum_age=service.minimum_age,
+        maximum_age=service.maximum_age,
+        capacity_available=service.capacity_available,
+        capacity_unit=service.capacity_unit,
+        distance_km=distance_km,
+        survivor_led=service.survivor_led,
+        trauma_informed=service.trauma_informed,
+        serves_trafficking_survivors=service.serves_trafficking_survivors,
+        lgbtq_affirming=service.lgbtq_affirming,
+        interpretation_available=service.interpretation_available,
+        female_staff_available=service.female_staff_available,
+        immigration_status_required=service.immigration_status_required,
+        free_of_charge=service.free_of_charge,
+        wait_time_days=service.wait_time_days,
+    )
+
+
+@dataclass(frozen=True)
+class Match:
+    """A ranked match with the services themselves, for pages and the API."""
+
+    result: MatchResult
+    services: dict[Any, Service]
+
+
+def check_needs(needs: Iterable[str]) -> list[str]:
+    from reclaim.care.domains import STANDARD_DOMAIN_CODES
+
+    cleaned = sorted({str(code) for code in needs})
+    unknown = [code for code in cleaned if code not in STANDARD_DOMAIN_CODES]
+    if unknown:
+        raise ValidationFailed(f"needs: unknown need {unknown[0][:40]!r}.", field="needs")
+    return cleaned
+
+
+def match_services(
+    needs: Sequence[str],
+    preferences: Preferences,
+    *,
+    by: Any,
+    near: Point | None = None,
+    survivor: Any = None,
+) -> Match:
+    """Rank the services that meet any of these needs, with the reasons, and the left-out.
+
+    Any staff member may match; when `survivor` is given (already fetched through the
+    survivors service, so in the caller's scope) the match is audited on the record as
+    "directory.match" with the need codes (no other values).
+    """
+    require_staff(by)
+    wanted = check_needs(needs)
+    types = service_types_for_needs(wanted) if wanted else SERVICE_TYPE_CODES
+    services = list(
+        services_queryset().filter(
+            Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=list(types)))
+        )
+    )
+    distances = distances_km([service.pk for service in services], near)
+    candidates = [candidate_for(service, distances.get(service.pk)) for service in services]
+    result = rank_services(candidates, wanted, preferences)
+    if survivor is not None:
+        with transaction.atomic():
+            audit.record(
+                "directory.match",
+                actor=by,
+                organisation_id=survivor.organisation_id,
+                subject_id=survivor.pk,
+                target=survivor,
+                context={
+                    "needs": wanted,
+                    "ranked": len(result.ranked),
+                    "excluded": len(result.excluded),
+                },
+            )
+    return Match(result, {service.pk: service for service in services})
+
+
+# --- what we know of the survivor, to pre-fill "Find services" ------------------------------
+
+_WOMEN = {"Feminine", "TransgenderFeminine"}
+_MEN = {"Masculine", "TransgenderMasculine"}
+
+
+def needs_from_care(survivor: Any, *, by: Any) -> list[str] | None:
+    """Need codes (scored 1-2) of the survivor's latest assessment, or None without one.
+
+    Reads through `reclaim.care.services.current_needs`, which checks access and audits.
+    """
+    from reclaim.care import services as care_services
+
+    current_needs = getattr(care_services, "current_needs", None)
+    if current_needs is None:
+        return None
+    rows = current_needs(survivor, by=by)
+    if not rows:
+        return None
+    return sorted(row["code"] for row in rows if row.get("score") is not None and row["score"] <= 2)
+
+
+def preferences_from_profile(profile: dict[str, Any], *, today: datetime.date) -> Preferences:
+    """Preferences suggested by the survivor's profile (gender, age, languages), all editable."""
+    gender = profile.get("gender")
+    birth = profile.get("date_of_birth")
+    age = None
+    if isinstance(birth, datetime.date):
+        age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    languages = tuple(
+        code.lower() for code in profile.get("languages") or [] if isinstance(code, str)
+    )
+    return Preferences(
+        languages=languages,
+        gender="woman" if gender in _WOMEN else "man" if gender in _MEN else None,
+        age=age,
+    )
+
+
+def suggested_preferences(survivor: Any, *, by: Any) -> Preferences:
+    from reclaim.survivors import services as survivor_services
+
+    profile = survivor_services.read_profile(survivor)
+    return preferences_from_profile(profile, today=timezone.localdate())
+
+
+def capacity_is_fresh(service: Service, *, now: datetime.datetime | None = None) -> bool:
+    if service.capacity_updated_at is None:
+        return False
+    now = now or timezone.now()
+    return now - service.capacity_updated_at <= datetime.timedelta(days=CAPACITY_FRESH_DAYS)

@@ -1,0 +1,187 @@
+"""Full-text search, filters, distance and matching against the database (both engines)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reclaim.core.errors import Forbidden, ValidationFailed
+from reclaim.core.models import AuditEvent
+from reclaim.directory.matching import Preferences
+from reclaim.directory.services import search
+from reclaim.directory.services.entries import update_service
+from reclaim.directory.services.search import Point, SearchFilters
+from tests.directory.factories import DirectoryOrganizationFactory, make_service
+
+MADRID = Point(40.4168, -3.7038)
+
+
+def names(page) -> list[str]:
+    return [hit.service.name for hit in page.hits]
+
+
+@pytest.fixture
+def directory():
+    casa = DirectoryOrganizationFactory(name="Casa de Acogida Luz")
+    return {
+        "shelter": make_service(
+            name="Refugio Luz",
+            organization=casa,
+            description="Alojamiento seguro para mujeres supervivientes de trata.",
+            types=("safe_housing",),
+            languages=("es", "en"),
+            latitude=40.42,
+            longitude=-3.70,
+            capacity_available=2,
+        ),
+        "counselling": make_service(
+            name="Trauma Counselling",
+            description="Psychological support and therapy, trauma-informed.",
+            types=("counseling",),
+            languages=("en",),
+            latitude=40.45,
+            longitude=-3.60,
+            capacity_available=0,
+        ),
+        "legal": make_service(
+            name="Asesoría jurídica",
+            description="Immigration legal advice (T visa, residence permits).",
+            types=("immigration_legal",),
+            languages=("es",),
+            latitude=41.39,
+            longitude=2.17,
+        ),
+        "closed": make_service(
+            name="Closed shelter", types=("safe_housing",), status="temporarily closed"
+        ),
+    }
+
+
+def test_full_text_matches_words_as_prefixes_and_ignores_accents(directory, caseworker):
+    page = search.search_services(SearchFilters(query="asesoria jurid"), by=caseworker)
+    assert names(page) == ["Asesoría jurídica"]
+
+
+def test_full_text_needs_every_word(directory, caseworker):
+    assert names(search.search_services(SearchFilters(query="trauma"), by=caseworker)) == [
+        "Trauma Counselling"
+    ]
+    assert search.search_services(SearchFilters(query="trauma visa"), by=caseworker).total == 0
+
+
+def test_full_text_finds_the_organisation_name_and_the_service_type(directory, caseworker):
+    assert names(search.search_services(SearchFilters(query="acogida"), by=caseworker)) == [
+        "Refugio Luz"
+    ]
+    assert names(search.search_services(SearchFilters(query="housing"), by=caseworker)) == [
+        "Refugio Luz"
+    ]
+
+
+@pytest.mark.parametrize("query", ['"', "*", "OR AND NOT", "a' OR 1=1 --", "NEAR(", "^x"])
+def test_search_operators_and_quotes_are_plain_text(directory, caseworker, query):
+    page = search.search_services(SearchFilters(query=query), by=caseworker)
+    assert page.total >= 0
+
+
+def test_search_index_follows_edits(directory, org_admin, caseworker):
+    update_service(directory["legal"], by=org_admin, changes={"name": "Abogadas Norte"})
+    assert names(search.search_services(SearchFilters(query="abogadas"), by=caseworker)) == [
+        "Abogadas Norte"
+    ]
+    assert search.search_services(SearchFilters(query="asesoria"), by=caseworker).total == 0
+
+
+def test_closed_services_are_hidden_unless_asked(directory, caseworker):
+    assert "Closed shelter" not in names(search.search_services(SearchFilters(), by=caseworker))
+    page = search.search_services(SearchFilters(include_closed=True), by=caseworker)
+    assert "Closed shelter" in names(page)
+
+
+def test_filters_by_type_language_and_open_capacity(directory, caseworker):
+    by_type = SearchFilters(service_types=("counseling",))
+    assert names(search.search_services(by_type, by=caseworker)) == ["Trauma Counselling"]
+    spanish = search.search_services(SearchFilters(language="es"), by=caseworker)
+    assert names(spanish) == ["Asesoría jurídica", "Refugio Luz"]
+    open_now = search.search_services(SearchFilters(open_capacity=True), by=caseworker)
+    assert names(open_now) == ["Refugio Luz"]
+
+
+def test_distance_orders_and_limits(directory, caseworker):
+    page = search.search_services(SearchFilters(near=MADRID), by=caseworker)
+    assert names(page) == ["Refugio Luz", "Trauma Counselling", "Asesoría jurídica"]
+    assert page.hits[0].distance_km == pytest.approx(0.4, abs=0.1)
+    near = search.search_services(SearchFilters(near=MADRID, max_distance_km=25), by=caseworker)
+    assert names(near) == ["Refugio Luz", "Trauma Counselling"]
+
+
+def test_pagination_reports_the_total(directory, caseworker):
+    page = search.search_services(SearchFilters(), by=caseworker, limit=2, offset=2)
+    assert page.total == 3
+    assert names(page) == ["Trauma Counselling"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        (SearchFilters(service_types=("astrology",)), "service_type"),
+        (SearchFilters(max_distance_km=10), "max_distance_km"),
+        (SearchFilters(near=MADRID, max_distance_km=-1), "max_distance_km"),
+        (SearchFilters(language="es; DROP"), "language"),
+    ],
+)
+def test_bad_filters_name_the_field(directory, caseworker, filters, field):
+    with pytest.raises(ValidationFailed) as error:
+        search.search_services(filters, by=caseworker)
+    assert error.value.field == field
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), [("x", 1), (91, 0), (0, 181), ("nan", 0)])
+def test_bad_points_name_the_field(latitude, longitude):
+    with pytest.raises(ValidationFailed):
+        Point.parse(latitude, longitude)
+
+
+def test_survivors_in_the_portal_cannot_search(directory, survivor_user):
+    with pytest.raises(Forbidden):
+        search.search_services(SearchFilters(), by=survivor_user)
+
+
+def test_match_ranks_and_leaves_out_with_reasons(directory, caseworker):
+    match = search.match_services(
+        ["housing", "mental_health"],
+        Preferences(languages=("es",), needs_open_capacity=True),
+        by=caseworker,
+        near=MADRID,
+    )
+    assert [item.candidate.name for item in match.result.ranked] == ["Refugio Luz"]
+    left_out = {
+        item.candidate.name: [r.code for r in item.reasons] for item in match.result.excluded
+    }
+    assert left_out == {"Closed shelter": ["not_open"], "Trauma Counselling": ["full"]}
+
+
+def test_match_for_a_survivor_is_audited_on_the_record(directory, caseworker, survivor):
+    search.match_services(["housing"], Preferences(), by=caseworker, survivor=survivor)
+    event = AuditEvent.objects.filter(action="directory.match").latest("seq")
+    assert event.subject_id == survivor.pk
+    assert event.context["needs"] == ["housing"]
+
+
+def test_unknown_needs_are_refused(caseworker):
+    with pytest.raises(ValidationFailed) as error:
+        search.match_services(["wizardry"], Preferences(), by=caseworker)
+    assert error.value.field == "needs"
+
+
+def test_preferences_from_profile_reads_gender_age_and_languages():
+    import datetime
+
+    prefs = search.preferences_from_profile(
+        {"gender": "Feminine", "date_of_birth": datetime.date(2000, 6, 2), "languages": ["es"]},
+        today=datetime.date(2026, 6, 1),
+    )
+    assert (prefs.gender, prefs.age, prefs.languages) == ("woman", 25, ("es",))
+    unsaid = search.preferences_from_profile(
+        {"gender": "PreferNotToSay"}, today=datetime.date(2026, 6, 1)
+    )
+    assert (unsaid.gender, unsaid.age, unsaid.languages) == (None, None, ())
