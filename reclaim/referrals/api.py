@@ -17,7 +17,7 @@ from reclaim.core.models import Organisation
 from reclaim.core.schemas import AuthedRequest, error_responses
 from reclaim.survivors import services as survivors
 
-from . import fhir, services
+from . import fhir, notifications, services
 from .lifecycle import SENDER
 from .models import Notification, Referral
 from .schemas import (
@@ -34,8 +34,11 @@ from .schemas import (
 router = Router(tags=["referrals"])
 
 
-def referral_out(referral: Referral, *, by: Any) -> dict[str, Any]:
-    seen_from = services.sides(referral, by=by)
+def referral_out(
+    referral: Referral, *, by: Any, seen_from: frozenset[str] | None = None
+) -> dict[str, Any]:
+    if seen_from is None:
+        seen_from = services.sides(referral, by=by)
     return {
         "id": referral.pk,
         "survivor_id": referral.survivor_id if SENDER in seen_from else None,
@@ -69,7 +72,7 @@ def _notification(row: Notification) -> dict[str, Any]:
     return {
         "id": row.pk,
         "kind": row.kind,
-        "text": services.notification_text(row.kind),
+        "text": notifications.notification_text(row.kind),
         "referral_id": row.referral_id,
         "created_at": row.created_at,
         "read_at": row.read_at,
@@ -85,10 +88,10 @@ def _notification(row: Notification) -> dict[str, Any]:
     operation_id="list_referral_notifications",
     summary="My referral notifications (generic wording, ids only)",
 )
-def list_notifications(request: AuthedRequest) -> dict[str, Any]:
-    rows = services.list_notifications(by=request.auth)
+def list_my_notifications(request: AuthedRequest) -> dict[str, Any]:
+    rows = notifications.list_notifications(by=request.auth)
     return {
-        "unread": services.count_unread_notifications(by=request.auth),
+        "unread": notifications.count_unread_notifications(by=request.auth),
         "items": [_notification(row) for row in rows],
     }
 
@@ -99,8 +102,8 @@ def list_notifications(request: AuthedRequest) -> dict[str, Any]:
     operation_id="mark_referral_notifications_read",
     summary="Mark all my referral notifications as read",
 )
-def mark_notifications_read(request: AuthedRequest) -> dict[str, Any]:
-    return {"marked": services.mark_notifications_read(by=request.auth)}
+def mark_my_notifications_read(request: AuthedRequest) -> dict[str, Any]:
+    return {"marked": notifications.mark_notifications_read(by=request.auth)}
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -124,7 +127,10 @@ def list_referrals(
         else None
     )
     rows = services.list_referrals(by=request.auth, box=box, survivor=survivor)
-    return {"items": [referral_out(row, by=request.auth) for row in rows]}
+    seen_from = services.sides_of_many(rows, by=request.auth)
+    return {
+        "items": [referral_out(row, by=request.auth, seen_from=seen_from[row.pk]) for row in rows]
+    }
 
 
 @router.post(

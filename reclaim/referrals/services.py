@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from reclaim.core import access, audit
 from reclaim.core import permissions as perm
@@ -30,16 +29,16 @@ from reclaim.core.errors import (
     RecordErased,
     ValidationFailed,
 )
-from reclaim.core.models import Membership, Organisation
+from reclaim.core.models import Organisation
 from reclaim.core.validation import check_choice, clean_text
 from reclaim.directory import services as directory
 from reclaim.survivors import services as survivors
 from reclaim.survivors.picklists import ConsentPurpose
 
-from . import lifecycle
+from . import lifecycle, notifications
 from .errors import PacketClosed, TransitionNotAllowed
 from .lifecycle import RECIPIENT, SENDER, ReasonCode, ReferralStatus
-from .models import Notification, Referral, ReferralEvent
+from .models import Referral, ReferralEvent
 from .packets import Packet, build_packet
 
 DEFAULT_OVERDUE_DAYS = 5
@@ -89,6 +88,18 @@ def sides(referral: Referral, *, by: Any) -> frozenset[str]:
     if _received_scope(by).filter(pk=referral.pk).exists():
         found.add(RECIPIENT)
     return frozenset(found)
+
+
+def sides_of_many(referrals: list[Referral], *, by: Any) -> dict[Any, frozenset[str]]:
+    """`sides` for a whole list in two queries."""
+    ids = [row.pk for row in referrals]
+    sent = set(_sent_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
+    received = set(_received_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
+    return {
+        pk: frozenset({SENDER} if pk in sent else set())
+        | ({RECIPIENT} if pk in received else set())
+        for pk in ids
+    }
 
 
 def _not_found(by: Any, action: str, referral_id: Any) -> NotFound:
@@ -409,7 +420,7 @@ def _transition(
             target=locked,
             context={"from": previous, "to": target, "reason": reason or None, "via": via},
         )
-        _notify_other_side(locked, side=side, by=by, at=at)
+        notifications.notify_other_side(locked, side=side, by=by, at=at)
     referral.refresh_from_db()
     return referral
 
@@ -477,65 +488,4 @@ def record_consent_for_referral(
         method=method,
         witness_name=witness_name,
         expires_at=expires_at,
-    )
-
-
-# --- notifications ------------------------------------------------------------------------
-
-
-def _members_who_may(organisation_id: Any, action: str) -> list[Any]:
-    memberships = Membership.objects.filter(
-        organisation_id=organisation_id, is_active=True, user__is_active=True
-    ).select_related("user")
-    users = {m.user_id: m.user for m in memberships if perm.role_allows(m.role, action)}
-    return list(users.values())
-
-
-def _notify_other_side(referral: Referral, *, side: str, by: Any, at: datetime.datetime) -> None:
-    """In-app notices (kind code and referral id only; never personal data, never email)."""
-    if side == SENDER:
-        users = _members_who_may(referral.recipient_id, perm.REFERRAL_RECEIVE)
-    else:
-        users = [referral.created_by] if referral.created_by_id else []
-    kind = f"referral.{referral.status}"
-    Notification.objects.bulk_create(
-        [
-            Notification(user=user, referral=referral, kind=kind, created_at=at)
-            for user in users
-            if user is not None and user.pk != getattr(by, "pk", None)
-        ]
-    )
-
-
-# Generic wording only: a notification never says who the survivor is or why.
-NOTIFICATION_TEXTS = {
-    "referral.requested": _("A new referral was sent to your organisation."),
-    "referral.cancelled": _("A referral to your organisation was cancelled."),
-    "referral.received": _("A referral you sent was marked as received."),
-    "referral.accepted": _("A referral you sent was accepted."),
-    "referral.rejected": _("A referral you sent was declined."),
-    "referral.in-progress": _("A referral you sent is in progress."),
-    "referral.on-hold": _("A referral you sent is on hold."),
-    "referral.completed": _("A referral you sent was completed."),
-    "referral.failed": _("A referral you sent could not be completed."),
-}
-
-
-def notification_text(kind: str) -> str:
-    return str(NOTIFICATION_TEXTS.get(kind, _("A referral changed.")))
-
-
-def list_notifications(*, by: Any, limit: int = 50) -> list[Notification]:
-    """The user's own notifications, newest first."""
-    return list(Notification.objects.filter(user=by).order_by("-created_at")[:limit])
-
-
-def count_unread_notifications(*, by: Any) -> int:
-    return Notification.objects.filter(user=by, read_at__isnull=True).count()
-
-
-def mark_notifications_read(*, by: Any, at: datetime.datetime | None = None) -> int:
-    """Mark every unread notification of the user as read; returns how many."""
-    return Notification.objects.filter(user=by, read_at__isnull=True).update(
-        read_at=at or timezone.now()
     )

@@ -5,7 +5,7 @@ from . import views
 urlpatterns = [
     path("referrals/new/", views.new_referral, name="referral_new"),
     path("referrals/inbox/", views.inbox, name="referral_inbox"),
-    path("referrals/notifications/", views.notifications, name="referral_notifications"),
+    path("referrals/notifications/", views.notification_list, name="referral_notifications"),
     path("referrals/notifications/read/", views.mark_read, name="referral_notifications_read"),
     path(
         "referrals/survivor/<uuid:survivor_id>/",

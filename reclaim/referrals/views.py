@@ -29,7 +29,7 @@ from reclaim.core.views import permission_denied, shows_domain_errors
 from reclaim.survivors import services as survivors
 from reclaim.survivors.picklists import DATA_CATEGORY_LABELS
 
-from . import lifecycle, services
+from . import lifecycle, notifications, services
 from .errors import PacketClosed, TransitionNotAllowed
 from .forms import CancelForm, ReferralConsentForm, ReferralForm, RespondForm
 from .lifecycle import RECIPIENT, SENDER, ReferralStatus
@@ -139,7 +139,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "rows": _rows(referrals),
         "receives": receives,
         "sends": sends,
-        "unread": services.count_unread_notifications(by=request.user),
+        "unread": notifications.count_unread_notifications(by=request.user),
         "overdue_days": services.overdue_days(),
     }
     template = "referrals/inbox.html"
@@ -345,10 +345,10 @@ def record_consent(request: HttpRequest, referral_id: Any) -> HttpResponse:
 
 @never_cache
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notification_list(request: HttpRequest) -> HttpResponse:
     rows = [
-        (notice, services.notification_text(notice.kind))
-        for notice in services.list_notifications(by=request.user)
+        (notice, notifications.notification_text(notice.kind))
+        for notice in notifications.list_notifications(by=request.user)
     ]
     return render(request, "referrals/notifications.html", {"rows": rows})
 
@@ -357,5 +357,5 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
-    services.mark_notifications_read(by=request.user)
+    notifications.mark_notifications_read(by=request.user)
     return redirect("referral_notifications")

@@ -148,3 +148,22 @@ def test_notifications_list_and_mark_read(as_user, partner_staff, sent):
     assert body["items"][0]["referral_id"] == str(sent.pk)
     assert client.post(f"{BASE}/notifications/read").json() == {"marked": 1}
     assert client.get(f"{BASE}/notifications").json()["unread"] == 0
+
+
+def test_the_list_says_from_which_side_each_referral_is_seen(
+    as_user, caseworker, partner_staff, sent
+):
+    assert as_user(caseworker).get(f"{BASE}/").json()["items"][0]["sides"] == ["sender"]
+    items = as_user(partner_staff).get(f"{BASE}/").json()["items"]
+    assert [(item["id"], item["sides"], item["survivor_id"]) for item in items] == [
+        (str(sent.pk), ["recipient"], None)
+    ]
+
+
+def test_a_survivors_referrals_are_listed_for_the_sender(as_user, caseworker, survivor, sent):
+    body = as_user(caseworker).get(f"{BASE}/?survivor_id={survivor.pk}").json()
+    assert [item["id"] for item in body["items"]] == [str(sent.pk)]
+
+
+def test_a_survivors_referrals_are_404_for_the_partner(as_user, partner_staff, survivor, sent):
+    assert as_user(partner_staff).get(f"{BASE}/?survivor_id={survivor.pk}").status_code == 404

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reclaim.core.errors import ConsentRequired, Forbidden, NotFound, ValidationFailed
 from reclaim.core.models import AuditEvent
-from reclaim.referrals import services
+from reclaim.referrals import notifications, services
 from reclaim.referrals.errors import PacketClosed, TransitionNotAllowed
 from reclaim.referrals.models import Notification, Referral, ReferralEvent
 from reclaim.survivors import services as survivors
@@ -343,17 +343,17 @@ def test_the_inline_consent_covers_exactly_the_referral(draft, caseworker, partn
 
 
 def test_notifications_carry_no_personal_data(partner_staff, sent):
-    for notice in services.list_notifications(by=partner_staff):
-        text = services.notification_text(notice.kind)
+    for notice in notifications.list_notifications(by=partner_staff):
+        text = notifications.notification_text(notice.kind)
         assert "Marisol" not in text and "Quintero" not in text
         assert text == "A new referral was sent to your organisation."
 
 
 def test_marking_notifications_read_touches_only_my_own(partner_staff, outsider, sent):
-    assert services.count_unread_notifications(by=partner_staff) == 1
-    assert services.mark_notifications_read(by=partner_staff) == 1
-    assert services.count_unread_notifications(by=partner_staff) == 0
-    assert services.count_unread_notifications(by=outsider) == 1
+    assert notifications.count_unread_notifications(by=partner_staff) == 1
+    assert notifications.mark_notifications_read(by=partner_staff) == 1
+    assert notifications.count_unread_notifications(by=partner_staff) == 0
+    assert notifications.count_unread_notifications(by=outsider) == 1
 
 
 def test_a_referral_unanswered_for_the_configured_days_is_overdue(sent, settings, partner_staff):
