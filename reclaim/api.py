@@ -101,6 +101,7 @@ def mount_routers() -> None:
     api.add_router("/care", care_router)
     api.add_router("/directory", directory_router)
     api.add_router("/referrals", referrals_router)
+    api.add_router("/organisation", "reclaim.core.people_api.router")
 
 
 mount_routers()

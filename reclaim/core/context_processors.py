@@ -16,4 +16,8 @@ def reclaim(request: HttpRequest) -> dict[str, Any]:
         "can_review": bool(
             is_staff and access.organisations_where(user, permissions.BREAK_GLASS_REVIEW)
         ),
+        # people administration: the "People" link for organisation admins
+        "can_manage_people": bool(
+            is_staff and access.organisations_where(user, permissions.ORG_MANAGE)
+        ),
     }
