@@ -6,6 +6,7 @@ import dataclasses
 import random
 import uuid
 
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +45,8 @@ def test_reasons_explain_the_rank_in_words():
     )
     result = rank_services([shelter], ["housing"], Preferences(languages=("es",)))
 
-    texts = [reason.text for reason in result.ranked[0].reasons]
+    with translation.override("en"):
+        texts = [reason.text for reason in result.ranked[0].reasons]
     assert texts == [
         "helps with: Housing",
         "speaks Spanish",
@@ -65,7 +67,8 @@ def test_left_out_services_say_why():
     result = rank_services([men, full, adults, far], ["housing"], preferences)
 
     assert result.ranked == ()
-    reasons = {item.candidate.name: [r.text for r in item.reasons] for item in result.excluded}
+    with translation.override("en"):
+        reasons = {item.candidate.name: [r.text for r in item.reasons] for item in result.excluded}
     assert reasons == {
         "Men's shelter": ["men only"],
         "Full shelter": ["full"],

@@ -103,6 +103,45 @@ def service_summary(service: Service) -> dict[str, Any]:
     }
 
 
+CAPACITY_FRESH_DAYS = 7
+
+
+def capacity_is_fresh(service: Service, *, now: datetime.datetime | None = None) -> bool:
+    """Whether the open-capacity figure was reported in the last week."""
+    if service.capacity_updated_at is None:
+        return False
+    now = now or timezone.now()
+    return now - service.capacity_updated_at <= datetime.timedelta(days=CAPACITY_FRESH_DAYS)
+
+
+def service_view(service: Service, *, distance_km: float | None = None) -> dict[str, Any]:
+    """A service as pages and the API show it (summary, eligibility, attributes, capacity)."""
+    return {
+        **service_summary(service),
+        "description": service.description,
+        "url": service.url,
+        "email": service.email,
+        "eligibility_description": service.eligibility_description,
+        "gender_eligibility": service.gender_eligibility,
+        "minimum_age": service.minimum_age,
+        "maximum_age": service.maximum_age,
+        "capacity_available": service.capacity_available,
+        "capacity_unit": service.capacity_unit,
+        "capacity_updated_at": service.capacity_updated_at,
+        "capacity_fresh": capacity_is_fresh(service),
+        "wait_time_days": service.wait_time_days,
+        "trauma_informed": service.trauma_informed,
+        "survivor_led": service.survivor_led,
+        "serves_trafficking_survivors": service.serves_trafficking_survivors,
+        "lgbtq_affirming": service.lgbtq_affirming,
+        "interpretation_available": service.interpretation_available,
+        "female_staff_available": service.female_staff_available,
+        "immigration_status_required": service.immigration_status_required,
+        "free_of_charge": service.free_of_charge,
+        "distance_km": round(distance_km, 1) if distance_km is not None else None,
+    }
+
+
 # --- who may edit ---------------------------------------------------------------------------
 
 

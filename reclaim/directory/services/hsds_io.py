@@ -368,6 +368,8 @@ def import_hsds_upload(upload: Any, *, by: Any) -> ImportSummary:
     The size is checked before reading, and a zip's unpacked size before unpacking.
     """
     require_directory_editor(by)
+    if upload is None:
+        raise ValidationFailed("file: choose a file to import.", field="file")
     size = int(getattr(upload, "size", 0) or 0)
     if size > max_import_bytes():
         raise _too_big(size)

@@ -37,8 +37,6 @@ from .entries import (
 
 MAX_QUERY_WORDS = 12
 MAX_DISTANCE_KM = 20_000.0
-# Open-capacity figures older than this are shown as stale.
-CAPACITY_FRESH_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -359,10 +357,3 @@ def suggested_preferences(survivor: Any, *, by: Any) -> Preferences:
 
     profile = survivor_services.read_profile(survivor)
     return preferences_from_profile(profile, today=timezone.localdate())
-
-
-def capacity_is_fresh(service: Service, *, now: datetime.datetime | None = None) -> bool:
-    if service.capacity_updated_at is None:
-        return False
-    now = now or timezone.now()
-    return now - service.capacity_updated_at <= datetime.timedelta(days=CAPACITY_FRESH_DAYS)
