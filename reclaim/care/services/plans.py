@@ -210,7 +210,9 @@ def update_goal(goal: Goal, *, by: Any, changes: Mapping[str, Any]) -> Goal:
             updates["survivor_agreed_at"] = timezone.now() if agreed else None
     with transaction.atomic():
         locked = (
-            Goal.objects.select_for_update().select_related("survivor", "domain").get(pk=goal.pk)
+            Goal.objects.select_for_update(of=("self",))
+            .select_related("survivor", "domain")
+            .get(pk=goal.pk)
         )
         seal_with(locked.survivor, locked)
         changed = []
@@ -240,7 +242,9 @@ def add_step(goal: Goal, *, by: Any, step: Mapping[str, Any]) -> GoalStep:
     values = _clean_step(step, prefix="step")
     with transaction.atomic():
         locked = (
-            Goal.objects.select_for_update().select_related("survivor", "domain").get(pk=goal.pk)
+            Goal.objects.select_for_update(of=("self",))
+            .select_related("survivor", "domain")
+            .get(pk=goal.pk)
         )
         seal_with(locked.survivor, locked)
         last = GoalStep.objects.filter(goal=locked).order_by("-position").first()
@@ -283,7 +287,7 @@ def update_step(step: GoalStep, *, by: Any, changes: Mapping[str, Any]) -> GoalS
     values = _clean_step(merged, prefix="step")
     with transaction.atomic():
         goal = (
-            Goal.objects.select_for_update()
+            Goal.objects.select_for_update(of=("self",))
             .select_related("survivor", "domain")
             .get(pk=step.goal_id)
         )
