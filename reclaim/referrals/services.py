@@ -379,6 +379,8 @@ def _transition(
                 f"status: cannot go from {locked.status} to {target} ({refused.why}).",
                 field="status",
             ) from None
+        if needs_consent and locked.survivor.is_erased:
+            raise RecordErased()
         if needs_consent and not consent_allows(locked, at):
             raise ConsentRequired(
                 field="consent",

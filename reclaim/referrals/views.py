@@ -23,7 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from reclaim.core import access
 from reclaim.core import permissions as perm
-from reclaim.core.errors import ConsentRequired, DomainError, ValidationFailed
+from reclaim.core.errors import ConsentRequired, DomainError, RecordErased, ValidationFailed
 from reclaim.core.models import Organisation
 from reclaim.core.views import permission_denied, shows_domain_errors
 from reclaim.survivors import services as survivors
@@ -179,6 +179,8 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms: Any) -> d
     except (ConsentRequired, PacketClosed) as refused:
         access.record_denial(refused.denied)
         packet_problem = "closed" if isinstance(refused, PacketClosed) else "consent"
+    except RecordErased:
+        packet_problem = "erased"
     recipient_targets: set[str] = set()
     if RECIPIENT in seen_from and access.can(by, perm.REFERRAL_RESPOND, referral.recipient_id):
         recipient_targets = set(lifecycle.allowed_targets(referral.status, RECIPIENT))

@@ -395,3 +395,13 @@ def test_the_packet_carries_needs_and_goals_of_consented_categories_only(
     assert packet.screenings == []
     assert "NOTE-HOUSING" not in repr(packet)
     assert {item.name for item in packet.profile} == {"address"}
+
+
+def test_an_erased_survivors_referral_cannot_move_forward(sent, survivor, org_admin, partner_staff):
+    from reclaim.core.errors import RecordErased
+
+    survivors.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
+    with pytest.raises(RecordErased):
+        services.respond_to_referral(sent, by=partner_staff, status="accepted")
+    services.respond_to_referral(sent, by=partner_staff, status="rejected", reason="consent_ended")
+    assert _status(sent) == "rejected"

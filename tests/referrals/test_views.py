@@ -175,3 +175,15 @@ def test_the_referral_pages_speak_spanish(login, partner_staff, sent):
     detail = client.get(f"/referrals/{sent.pk}/", HTTP_ACCEPT_LANGUAGE="es")
     assert "Información compartida".encode() in detail.content
     assert b"Responder o actualizar" in detail.content
+
+
+def test_after_erasure_both_sides_see_the_referral_but_no_data(
+    login, partner_staff, org_admin, caseworker, sent, survivor
+):
+    survivors.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
+    for user in (partner_staff, caseworker):
+        page = login(user).get(f"/referrals/{sent.pk}/")
+        assert page.status_code == 200
+        assert b"Marisol" not in page.content
+        assert b"was erased at the survivor" in page.content
+    assert login(partner_staff).get(f"/api/v1/referrals/{sent.pk}/packet").status_code == 410
