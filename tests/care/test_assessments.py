@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reclaim.care import services
+from reclaim.care.domains import STANDARD_DOMAIN_CODES
 from reclaim.care.models import Assessment, Domain, DomainScore
 from reclaim.core.errors import Forbidden, NotFound, ValidationFailed
 from reclaim.core.models import AuditEvent
@@ -178,3 +181,36 @@ def test_assessment_date_cannot_be_in_the_future(caseworker, survivor):
             assessed_on=datetime.date.today() + datetime.timedelta(days=3),
         )
     assert error.value.field == "assessed_on"
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    scores=st.dictionaries(
+        st.sampled_from(sorted(STANDARD_DOMAIN_CODES)),
+        st.one_of(st.none(), st.integers(1, 5)),
+        min_size=1,
+    )
+)
+def test_needs_are_always_ordered_most_urgent_first_with_na_last(caseworker, survivor, scores):
+    Assessment.objects.all().delete()  # one record serves every example
+    services.record_assessment(survivor, by=caseworker, scores=scores)
+    needs = services.current_needs(survivor, by=caseworker)
+    assert {n["code"]: n["score"] for n in needs} == scores
+    ranks = [n["score"] if n["score"] is not None else 99 for n in needs]
+    assert ranks == sorted(ranks)
+
+
+def test_an_erased_record_has_no_care_data(caseworker, org_admin, survivor):
+    from reclaim.core.errors import RecordErased
+    from reclaim.survivors import services as survivor_services
+
+    services.record_assessment(survivor, by=caseworker, scores={"housing": 2})
+    survivor_services.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
+    erased = survivor_services.get_survivor(survivor.pk, by=org_admin)
+    with pytest.raises(RecordErased):
+        services.current_needs(erased, by=org_admin)
+    with pytest.raises(RecordErased):
+        services.record_assessment(erased, by=org_admin, scores={"housing": 3})
+    assert Assessment.objects.count() == 1
