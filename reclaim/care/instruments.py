@@ -122,6 +122,9 @@ GAD7 = Instrument(
     attribution=_PHQ_ATTRIBUTION,
 )
 
+# Spanish PCL-5: items 7-20 follow the Sanz, García-Vera et al. (2016) adaptation word for
+# word; the stem, the options and items 1-6 were written in the same style and must be checked
+# against the published form before clinical use (see docs/care.md).
 PCL5 = Instrument(
     code="pcl5",
     name="PCL-5",
