@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reclaim.core import audit
 from reclaim.core import permissions as perm
 from reclaim.core.models import Membership
 
-from .lifecycle import SENDER
+from .lifecycle import SENDER, ReferralStatus
 from .models import Notification, Referral
 
 
@@ -55,6 +57,10 @@ NOTIFICATION_TEXTS = {
     "referral.on-hold": _("A referral you sent is on hold."),
     "referral.completed": _("A referral you sent was completed."),
     "referral.failed": _("A referral you sent could not be completed."),
+    "referral.overdue": _("A referral you sent has had no answer for several days."),
+    "referral.overdue.recipient": _(
+        "A referral to your organisation is waiting for an answer for several days."
+    ),
 }
 
 
@@ -76,3 +82,39 @@ def mark_notifications_read(*, by: Any, at: datetime.datetime | None = None) -> 
     return Notification.objects.filter(user=by, read_at__isnull=True).update(
         read_at=at or timezone.now()
     )
+
+
+def notify_overdue(*, overdue_days: int, at: datetime.datetime | None = None) -> int:
+    """Tell both sides, once, about each sent referral unanswered for `overdue_days` days.
+
+    For a scheduled job (`reclaim referrals-overdue`); reads no survivor data. Audits one
+    "referral.overdue.notify" event with the number of referrals. Returns that number.
+    """
+    at = at or timezone.now()
+    cutoff = at - datetime.timedelta(days=overdue_days)
+    with transaction.atomic():
+        waiting = list(
+            Referral.objects.select_for_update()
+            .filter(status=ReferralStatus.REQUESTED, sent_at__lte=cutoff)
+            .exclude(notifications__kind="referral.overdue")
+        )
+        rows = []
+        for referral in waiting:
+            if referral.created_by_id:
+                rows.append(
+                    Notification(
+                        user_id=referral.created_by_id,
+                        referral=referral,
+                        kind="referral.overdue",
+                        created_at=at,
+                    )
+                )
+            rows += [
+                Notification(
+                    user=user, referral=referral, kind="referral.overdue.recipient", created_at=at
+                )
+                for user in _members_who_may(referral.recipient_id, perm.REFERRAL_RECEIVE)
+            ]
+        Notification.objects.bulk_create(rows)
+        audit.record("referral.overdue.notify", context={"referrals": len(waiting)})
+    return len(waiting)

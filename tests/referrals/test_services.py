@@ -4,6 +4,7 @@ notifications and overdue flags."""
 from __future__ import annotations
 
 import datetime
+import io
 import uuid
 
 import pytest
@@ -405,3 +406,28 @@ def test_an_erased_survivors_referral_cannot_move_forward(sent, survivor, org_ad
         services.respond_to_referral(sent, by=partner_staff, status="accepted")
     services.respond_to_referral(sent, by=partner_staff, status="rejected", reason="consent_ended")
     assert _status(sent) == "rejected"
+
+
+def test_overdue_referrals_are_announced_once_to_both_sides(
+    partner_staff, outsider, sent, caseworker, settings
+):
+    from django.core.management import call_command
+
+    settings.RECLAIM_REFERRAL_OVERDUE_DAYS = 0
+    Notification.objects.all().delete()
+    out = io.StringIO()
+    call_command("referrals_overdue", stdout=out)
+    call_command("referrals_overdue", stdout=out)
+    assert out.getvalue().startswith("1 overdue referral(s) announced")
+    kinds = sorted(Notification.objects.values_list("user__username", "kind"))
+    assert kinds == [
+        ("caseworker", "referral.overdue"),
+        ("outsider", "referral.overdue.recipient"),
+        ("partner_staff", "referral.overdue.recipient"),
+    ]
+
+
+def test_answered_referrals_are_not_announced_as_overdue(partner_staff, sent, settings):
+    settings.RECLAIM_REFERRAL_OVERDUE_DAYS = 0
+    services.respond_to_referral(sent, by=partner_staff, status="received")
+    assert notifications.notify_overdue(overdue_days=0) == 0
