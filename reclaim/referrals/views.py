@@ -36,6 +36,7 @@ from .lifecycle import RECIPIENT, SENDER, ReferralStatus
 from .models import Referral
 
 BOXES = ("received", "sent")
+FORM_FIELDS = {"recipient_id": "recipient", "service_id": "service"}
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -106,6 +107,8 @@ def new_referral(request: HttpRequest) -> HttpResponse:
                 purpose=form.cleaned_data["purpose"],
             )
         except ValidationFailed as exc:
+            # The service names API fields; the form calls them without the "_id".
+            exc.field = FORM_FIELDS.get(exc.field or "", exc.field)
             form.add_service_error(exc)
         else:
             return redirect("referral_detail", referral_id=referral.pk)

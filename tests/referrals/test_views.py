@@ -187,3 +187,26 @@ def test_after_erasure_both_sides_see_the_referral_but_no_data(
         assert b"Marisol" not in page.content
         assert b"was erased at the survivor" in page.content
     assert login(partner_staff).get(f"/api/v1/referrals/{sent.pk}/packet").status_code == 410
+
+
+def test_referring_to_the_own_organisation_shows_the_error_at_the_field(
+    login, caseworker, survivor, home_org
+):
+    response = login(caseworker).post(
+        f"/referrals/new/?survivor={survivor.pk}",
+        {"recipient": str(home_org.pk), "categories": ["identity"], "purpose": "referral"},
+    )
+    # The own organisation is not even offered: the choice is refused next to the field.
+    assert response.status_code == 422
+    assert b"has-error" in response.content
+    assert not Referral.objects.exists()
+
+
+def test_a_denied_referral_page_is_audited_and_leaks_nothing(login, other_caseworker, sent):
+    from reclaim.core.models import AuditEvent
+
+    before = AuditEvent.objects.filter(action="access.denied").count()
+    response = login(other_caseworker).get(f"/referrals/{sent.pk}/")
+    assert response.status_code == 404
+    assert b"Marisol" not in response.content and b"Justice Legal Aid" not in response.content
+    assert AuditEvent.objects.filter(action="access.denied").count() == before + 1
