@@ -53,28 +53,54 @@ def seed_referrals(
     (organisation -> the partner staff user who answers), in a mix of states: waiting and
     overdue, received, accepted, in progress, on hold, completed and declined.
 
-    Records an electronic consent for each where none covers it. Safe to run again: a survivor
-    who already has a referral to that organisation is skipped.
+    "Tell it once": survivors who already consented to share with one of the recipients are
+    referred first, under that consent (its purpose and categories). Only when there are not
+    enough of them is an electronic consent recorded for others. Safe to run again: a
+    survivor who already has a referral to that organisation is skipped.
     """
     now = now or timezone.now()
-    partners = list(recipients.items())
-    if not partners or how_many <= 0:
+    if not recipients or how_many <= 0:
         return []
     existing = {
         (row.survivor_id, row.recipient_id)
         for row in services.list_referrals(by=sender, box="sent", limit=10_000)
     }
+    caseload = survivors.list_caseload(by=sender, limit=max(how_many * 10, 50))
+    with_consent, without = [], []
+    for survivor in caseload:
+        consent = _consent_to_a_recipient(survivor, sender, recipients, now)
+        if consent is not None:
+            if (survivor.pk, consent.recipient_id) not in existing:
+                with_consent.append((survivor, consent))
+        else:
+            without.append(survivor)
     created: list[Referral] = []
-    caseload = survivors.list_caseload(by=sender, limit=how_many * 3)
-    for index, survivor in enumerate(caseload):
+    for survivor, consent in with_consent[:how_many]:
+        story = STORIES[len(created) % len(STORIES)]
+        organisation = next(org for org in recipients if org.pk == consent.recipient_id)
+        created.append(
+            _tell(story, survivor, sender, organisation, recipients[organisation], now, consent)
+        )
+    partners = list(recipients.items())
+    for index, survivor in enumerate(without):
         if len(created) >= how_many:
             break
         organisation, responder = partners[index % len(partners)]
         if (survivor.pk, organisation.pk) in existing:
             continue
         story = STORIES[len(created) % len(STORIES)]
-        created.append(_tell(story, survivor, sender, organisation, responder, now))
+        created.append(_tell(story, survivor, sender, organisation, responder, now, None))
     return created
+
+
+def _consent_to_a_recipient(
+    survivor: Any, sender: Any, recipients: Mapping[Organisation, Any], now: datetime.datetime
+) -> Any:
+    wanted = {org.pk for org in recipients}
+    for consent in survivors.list_consents(survivor, by=sender):
+        if consent.recipient_id in wanted and consent.is_active_at(now):
+            return consent
+    return None
 
 
 def _tell(
@@ -84,33 +110,38 @@ def _tell(
     organisation: Organisation,
     responder: Any,
     now: datetime.datetime,
+    consent: Any,
 ) -> Referral:
-    def days_ago(days: int) -> datetime.datetime:
-        return now - datetime.timedelta(days=days)
-
-    categories = list(story.categories)
-    if not survivors.allows(
-        survivor, organisation, categories, "referral", days_ago(story.sent_days_ago)
-    ):
-        survivors.record_consent(
+    if consent is None:
+        consent = survivors.record_consent(
             survivor,
             by=sender,
             recipient=organisation,
             purpose="referral",
-            categories=categories,
+            categories=list(story.categories),
             method="electronic",
-            given_at=days_ago(story.sent_days_ago + 1),
+            given_at=now - datetime.timedelta(days=story.sent_days_ago + 1),
         )
+    # Least data: a demo referral shares the consented categories but not trafficking history.
+    categories = [c for c in consent.categories if c != "trafficking_history"] or list(
+        consent.categories
+    )
+    # Steps happen in order, never before the consent was given, never in the future.
+    earliest = consent.given_at + datetime.timedelta(minutes=1)
+    planned = [story.sent_days_ago + 1, story.sent_days_ago, *(ago for _s, _r, ago in story.steps)]
+    times: list[datetime.datetime] = []
+    for ago in planned:
+        floor = times[-1] + datetime.timedelta(minutes=1) if times else earliest
+        times.append(min(max(now - datetime.timedelta(days=ago), floor), now))
     referral = services.prepare_referral(
         survivor,
         by=sender,
         recipient=organisation,
         categories=categories,
-        at=days_ago(story.sent_days_ago + 1),
+        purpose=consent.purpose,
+        at=times[0],
     )
-    services.send_referral(referral, by=sender, at=days_ago(story.sent_days_ago))
-    for status, reason, ago in story.steps:
-        services.respond_to_referral(
-            referral, by=responder, status=status, reason=reason, at=days_ago(ago)
-        )
+    services.send_referral(referral, by=sender, at=times[1])
+    for (status, reason, _ago), at in zip(story.steps, times[2:], strict=True):
+        services.respond_to_referral(referral, by=responder, status=status, reason=reason, at=at)
     return referral

@@ -25,3 +25,25 @@ def test_seed_makes_referrals_in_several_states_once(
     again = seed_referrals(sender=caseworker, recipients={partner_org: partner_staff}, how_many=4)
     assert again == []
     assert Referral.objects.count() == 4
+
+
+def test_seed_refers_under_an_existing_consent_first(
+    caseworker, survivor, partner_org, partner_staff
+):
+    from reclaim.survivors import services as survivors
+
+    consent = survivors.record_consent(
+        survivor,
+        by=caseworker,
+        recipient=partner_org,
+        purpose="legal_representation",
+        categories=["identity", "legal_immigration", "trafficking_history"],
+        method="written",
+    )
+    made = seed_referrals(sender=caseworker, recipients={partner_org: partner_staff}, how_many=1)
+    assert len(made) == 1
+    referral = made[0]
+    assert referral.purpose == "legal_representation"
+    assert referral.categories == ["identity", "legal_immigration"]
+    assert [c.pk for c in survivors.list_consents(survivor, by=caseworker)] == [consent.pk]
+    assert referral.status == "in-progress"
