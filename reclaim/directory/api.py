@@ -197,6 +197,10 @@ def link_organization(
     )
 
 
+# Optional at the edge so that a caller without the right hears 403, not "file missing".
+IMPORT_FILE = File(None, description="HSDS JSON, or a .zip of a CSV datapackage.")
+
+
 @router.post(
     "/import",
     response={200: ImportSummaryOut, **error_responses(403)},
@@ -205,7 +209,7 @@ def link_organization(
     description="Same ids update. Invalid records are rejected with a reason; the rest import.",
 )
 def import_directory(
-    request: AuthedRequest, file: File[UploadedFile] | None = None
+    request: AuthedRequest, file: UploadedFile | None = IMPORT_FILE
 ) -> dict[str, Any]:
     summary = hsds_io.import_hsds_upload(file, by=request.auth)
     return {

@@ -7,6 +7,7 @@
 - `demo`: the synthetic directory of the demo network (`seed_directory`).
 """
 
+from .demo import seed_directory
 from .entries import (
     create_service,
     delete_service,
@@ -30,6 +31,7 @@ __all__ = [
     "list_organizations",
     "may_edit_directory",
     "may_update_capacity",
+    "seed_directory",
     "service_summary",
     "update_capacity",
     "update_service",

@@ -57,6 +57,11 @@ class ImportSummary:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def counts(self) -> list[tuple[str, int, int]]:
+        """(kind, created, updated) for each kind of record touched."""
+        kinds = sorted(set(self.created) | set(self.updated))
+        return [(kind, self.created[kind], self.updated[kind]) for kind in kinds]
+
     def lines(self) -> list[str]:
         """The summary in plain words, for the command line."""
         kinds = sorted(set(self.created) | set(self.updated))
