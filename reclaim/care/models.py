@@ -99,6 +99,14 @@ class IntakeDraft(SurvivorRow):
 
     class Meta:
         ordering = ["-updated_at"]
+        constraints = [
+            # One unfinished intake per survivor: resuming never forks the conversation.
+            models.UniqueConstraint(
+                fields=["survivor"],
+                condition=models.Q(completed_at__isnull=True),
+                name="care_one_open_intake",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"intake {self.pk}"

@@ -93,3 +93,15 @@ def test_out_of_scope_users_cannot_open_the_intake(request, caseworker, survivor
     with pytest.raises(NotFound):
         services.get_intake(draft.pk, by=user)
     assert IntakeDraft.objects.count() == 1
+
+
+def test_a_survivor_has_at_most_one_unfinished_intake(caseworker, survivor):
+    from django.db import IntegrityError, transaction
+
+    draft = services.open_intake(survivor, by=caseworker)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IntakeDraft.objects.create(
+            survivor=survivor, organisation_id=survivor.organisation_id, step="safety"
+        )
+    services.complete_intake(draft, by=caseworker)
+    assert services.open_intake(survivor, by=caseworker).pk != draft.pk

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reclaim.core import access
@@ -22,6 +22,13 @@ from .screenings import responsible_case_manager
 def open_intake(survivor: Any, *, by: Any) -> IntakeDraft:
     """The survivor's unfinished intake, or a new one at the first step. Requires care.record."""
     require_on_survivor(by, perm.CARE_RECORD, survivor)
+    try:
+        return _open_intake(survivor, by=by)
+    except IntegrityError:  # someone started it at the same moment: resume theirs
+        return _open_intake(survivor, by=by)
+
+
+def _open_intake(survivor: Any, *, by: Any) -> IntakeDraft:
     with transaction.atomic():
         draft = (
             access.scope(by, IntakeDraft)
