@@ -56,6 +56,8 @@ class MemberForm(SafeTextForm):
     role = forms.ChoiceField(label=gettext_lazy("Role"))
 
     def __init__(self, organisation: Organisation, user: User, *args: Any, **kwargs: Any) -> None:
+        # The most common role first; the admin role must be a deliberate choice.
+        kwargs.setdefault("initial", {"role": Role.CASE_MANAGER})
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(organisation, user)
         self.fields["team"] = _team_field(organisation)

@@ -211,3 +211,26 @@ def test_the_project_catalogue_is_fully_translated_and_compiled():
     assert catalogue.joinpath("django.mo").stat().st_mtime >= (
         catalogue.joinpath("django.po").stat().st_mtime - 1
     )
+
+
+def test_new_members_default_to_case_manager_not_admin(admin_client):
+    text = admin_client.get(reverse("people")).content.decode()
+    assert re.search(r'<option value="case_manager"\s+selected>', text)
+
+
+def test_an_admin_of_two_organisations_switches_between_them(
+    admin_client, org_admin, partner_org, partner_staff, home_org
+):
+    Membership.objects.create(user=org_admin, organisation=partner_org, role="org_admin")
+    text = admin_client.get(reverse("people")).content.decode()
+    assert 'name="organisation"' in text
+    assert ">partner_staff</a>" not in text
+    response = admin_client.get(reverse("people"), {"organisation": str(partner_org.pk)})
+    assert ">partner_staff</a>" in response.content.decode()
+
+
+def test_an_organisation_one_does_not_administer_is_not_found(admin_client, partner_org):
+    response = admin_client.get(reverse("people"), {"organisation": str(partner_org.pk)})
+    assert response.status_code == 404
+    assert b">partner_staff</a>" not in response.content
+    assert admin_client.get(reverse("people"), {"organisation": "junk"}).status_code == 404
