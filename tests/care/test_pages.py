@@ -266,3 +266,30 @@ def test_admin_adds_renames_and_retires_domains(org_admin, home_org):
 
 def test_caseworker_cannot_open_domain_settings(cw):
     assert cw.get("/care/domains/").status_code == 403
+
+
+def test_care_pages_have_no_inline_script_or_style_and_load_nothing_from_elsewhere(
+    cw, caseworker, survivor
+):
+    services.record_assessment(survivor, by=caseworker, scores={"housing": 2})
+    goal = services.add_goal(survivor, by=caseworker, text="A job")
+    draft = services.open_intake(survivor, by=caseworker)
+    pages = [
+        _base(survivor),
+        _base(survivor) + "assessment/",
+        _base(survivor) + "screening/?instrument=pcl5",
+        _base(survivor) + "plan/",
+        _base(survivor) + "progress/",
+        f"/care/goals/{goal.pk}/history/",
+        f"/care/intake/{draft.pk}/",
+        f"/care/intake/{draft.pk}/review/",
+        "/care/tasks/",
+    ]
+    for url in pages:
+        response = cw.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert " style=" not in html, url
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html), url
+        assert "Marisol" not in html.split("<title>")[1].split("</title>")[0], url
