@@ -351,12 +351,16 @@ def database_label(alias: str = "default") -> str:
     return conn.vendor
 
 
-def add_domain_data(dataset: Any, write: Write) -> None:
-    """Care, directory and referral data on top of the core dataset (kept on --reuse)."""
-    from . import care
+def add_domain_data(dataset: Any, write: Write, database: str) -> list[dict[str, Any]]:
+    """Care, directory and referral data on top of the core dataset (kept on --reuse). The
+    directory import is itself measured: its result row is returned."""
+    from . import care, network
 
     if not care.has_care_data(dataset):
         dataset.timings_s.update(care.generate_care(dataset, say=write))
+    if network.has_directory(dataset):
+        return []
+    return [network.import_directory(dataset, say=write, database=database)]
 
 
 def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]]:
@@ -385,9 +389,7 @@ def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]
         write(f"Generated in {dataset.generation_s:.1f} s: {dataset.timings_s}")
     else:
         write(f"Reusing dataset {dataset.tag}")
-    add_domain_data(dataset, write)
-
-    results = []
+    results = add_domain_data(dataset, write, database)
     for operation in operations.build(dataset, vendor=connection.vendor):
         write(f"  timing {operation.name}…")
         outcome = measure(

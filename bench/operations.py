@@ -172,12 +172,13 @@ def load_fixture(dataset: Dataset) -> Fixture:
 def build(dataset: Dataset, *, vendor: str | None = None) -> list[Operation]:
     """Every operation for this dataset, service level first, then HTTP if the URLs exist."""
     vendor = vendor or connection.vendor
-    from . import care
+    from . import care, network
 
     fixture = load_fixture(dataset)
     return [
         *service_operations(fixture, vendor),
         *care.care_operations(dataset),
+        *network.network_operations(dataset),
         audit_verify_operation(dataset),
         *http_operations(fixture, vendor),
     ]

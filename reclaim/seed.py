@@ -340,6 +340,7 @@ def seed_demo(
             bar.update(1)
     _link_portal_account(users[PORTAL_USERNAME], by=users["casemanager"])
     seed_care(case_managers, rng=random.Random(RANDOM_SEED))  # noqa: S311 (made-up history)
+    seed_network(organisations, users)
     return SeedSummary(
         organisations=len(organisations),
         users=len(users),
@@ -434,6 +435,26 @@ def seed_care(case_managers: Sequence[User], *, rng: random.Random) -> int:
                 )
             seeded += 1
     return seeded
+
+
+def seed_network(organisations: dict[str, Organisation], users: dict[str, User]) -> None:
+    """The partner directory (providers named like our organisations are linked to them) and a
+    few referrals in every state. Each runs once: a second run finds them and writes nothing."""
+    from reclaim.directory.models import Service
+    from reclaim.directory.services.demo import seed_directory
+    from reclaim.referrals.models import Referral
+    from reclaim.referrals.seed import seed_referrals
+
+    if not Service.objects.exists():
+        seed_directory(organisations.values())
+    if not Referral.objects.exists():
+        seed_referrals(
+            sender=users["casemanager"],
+            recipients={
+                organisations[LEGAL]: users["legalaid"],
+                organisations[CLINIC]: users["clinic"],
+            },
+        )
 
 
 def _upsert_organisation(spec: DemoOrganisation) -> Organisation:

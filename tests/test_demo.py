@@ -218,3 +218,13 @@ def test_demo_survivors_have_a_care_history_to_show():
     assert len(progress["assessments"]) == 3
     assert {line["instrument"] for line in progress["screenings"]} == {"phq9", "gad7"}
     assert care.list_goals(survivor, by=manager)
+
+
+def test_demo_network_has_a_directory_and_referrals_in_the_partner_inbox():
+    from reclaim.directory.models import Service
+    from reclaim.referrals import services as referrals
+
+    seed.seed_demo(survivors_wanted=6, progress=False)
+    assert Service.objects.count() >= 20
+    inbox = referrals.list_referrals(by=User.objects.get(username="legalaid"), box="received")
+    assert inbox
