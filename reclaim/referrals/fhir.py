@@ -107,7 +107,12 @@ def build_bundle(
         "requester": _organisation(referral.organisation),
         "performer": [_organisation(referral.recipient)],
     }
-    reasons = [{"text": _need_text(need)} for need in needs]
+    # Self-sufficiency scores of 1-2 are needs; higher scores are strengths, not reasons.
+    reasons = [
+        {"text": _need_text(need)}
+        for need in needs
+        if not isinstance(need, dict) or need.get("score") in (1, 2)
+    ]
     if reasons:
         service_request["reasonCode"] = reasons
     last = referral.events.order_by("-at", "-id").first()

@@ -183,3 +183,33 @@ def test_each_task_status_is_applied_exactly_when_our_table_allows_it(
         expected = 200 if allowed else 409
     assert response.status_code == expected, response.content
     assert Referral.objects.get().status == (status if allowed else "requested")
+
+
+def test_a_draft_without_consent_exports_without_a_consent_resource(draft, caseworker):
+    bundle = fhir.export_referral(draft, by=caseworker)
+    Bundle.model_validate(bundle)
+    resources = _resources(bundle)
+    assert set(resources) == {"ServiceRequest", "Task"}
+    assert resources["Task"]["status"] == "draft"
+    assert resources["ServiceRequest"]["status"] == "draft"
+
+
+def test_shared_needs_scored_1_or_2_become_reason_codes(
+    survivor, caseworker, partner_org, partner_staff
+):
+    from reclaim.care import services as care
+    from reclaim.referrals import services
+
+    from .conftest import give_consent
+
+    care.record_assessment(survivor, by=caseworker, scores={"housing": 1, "income": 4})
+    give_consent(
+        survivor, by=caseworker, recipient=partner_org, categories=["location", "financial"]
+    )
+    referral = services.prepare_referral(
+        survivor, by=caseworker, recipient=partner_org, categories=["location", "financial"]
+    )
+    services.send_referral(referral, by=caseworker)
+    bundle = fhir.export_referral(referral, by=partner_staff)
+    reasons = _resources(bundle)["ServiceRequest"]["reasonCode"]
+    assert reasons == [{"text": "Housing"}]
