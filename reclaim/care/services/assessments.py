@@ -186,11 +186,11 @@ def progress_data(survivor: Any, *, by: Any) -> dict[str, Any]:
             .order_by("assessed_on", "created_at")
             .values_list("pk", "assessed_on")
         )
+        # Plain tuples, not model rows: five years of monthly assessments is ~1,000 scores.
         scores = list(
             access.scope(by, DomainScore)
             .filter(survivor=survivor)
-            .select_related("domain")
-            .only("assessment_id", "score", "domain")
+            .values_list("assessment_id", "domain_id", "score")
         )
         screenings = list(
             access.scope(by, Screening)
@@ -201,18 +201,25 @@ def progress_data(survivor: Any, *, by: Any) -> dict[str, Any]:
         event("care.progress.read", by=by, survivor=survivor, fields=["score", "total", "band"])
     day_of = dict(assessments)
     domains: dict[str, dict[str, Any]] = {}
-    for row in sorted(scores, key=lambda r: (r.domain.position, r.domain.code)):
+    domain_of = {
+        domain.pk: domain
+        for domain in Domain.objects.filter(pk__in={domain_id for _a, domain_id, _s in scores})
+    }
+    for assessment_id, domain_id, score in sorted(
+        scores, key=lambda row: (domain_of[row[1]].position, domain_of[row[1]].code)
+    ):
+        domain = domain_of[domain_id]
         entry = domains.setdefault(
-            row.domain.code,
+            domain.code,
             {
-                "code": row.domain.code,
-                "label": row.domain.label,
-                "category": row.domain.category,
-                "retired": row.domain.is_retired,
+                "code": domain.code,
+                "label": domain.label,
+                "category": domain.category,
+                "retired": domain.is_retired,
                 "points": [],
             },
         )
-        entry["points"].append({"date": day_of[row.assessment_id], "score": row.score})
+        entry["points"].append({"date": day_of[assessment_id], "score": score})
     for entry in domains.values():
         entry["points"].sort(key=lambda point: point["date"])
     by_instrument: dict[str, list[dict[str, Any]]] = {}
