@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         if workdir is not None:
-            harness.prepare(say)
+            harness.prepare(say, reuse_scale=options["scale"] if options.get("reuse") else None)
         results = harness.run(options, write=say)
     finally:
         if workdir is not None:

@@ -146,9 +146,10 @@ def configure_environment(options: dict[str, Any]) -> tempfile.TemporaryDirector
     return workdir
 
 
-def prepare(write: Write) -> None:
-    """Migrate both databases; refuse foreign data; clear an earlier benchmark's data; collect
-    the static files (the pages' manifest storage needs them)."""
+def prepare(write: Write, *, reuse_scale: str | None = None) -> None:
+    """Migrate both databases; refuse foreign data; clear an earlier benchmark's data (unless
+    `reuse_scale` names a scale whose dataset is there to be reused); collect the static files
+    (the pages' manifest storage needs them)."""
     from django.core.management import call_command
 
     from reclaim.core import audit, crypto
@@ -165,7 +166,13 @@ def prepare(write: Write) -> None:
             "This database holds organisations or users the benchmark did not create. "
             "Point --database (and --keystore) at empty databases made for benchmarking."
         )
-    if Organisation.objects.exists():
+    reusable = (
+        reuse_scale is not None
+        and Organisation.objects.filter(
+            description__startswith=f"{MARKER}|", description__contains=f"|scale={reuse_scale}|"
+        ).exists()
+    )
+    if Organisation.objects.exists() and not reusable:
         write("Clearing the previous benchmark data…")
         for alias in ("default", "keystore"):
             call_command("flush", database=alias, verbosity=0, interactive=False)
