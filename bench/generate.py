@@ -658,6 +658,11 @@ def find_dataset(scale: Scale) -> Dataset | None:
         .values_list("id", flat=True)
     )
     partner = Organisation.objects.get(name=f"Bench {tag} Partner Legal Aid")
+    # An interrupted generation leaves a partial dataset: never reuse one.
+    if Survivor.objects.filter(organisation_id__in=organisations).count() != scale.survivors:
+        return None
+    if AuditHead.objects.get(pk=1).seq < scale.audit_events:
+        return None
     managers = list(
         User.objects.filter(username__startswith=f"bench-{tag}-", username__contains="-cm")
         .order_by("username")
