@@ -155,7 +155,7 @@ def prepare(write: Write, *, reuse_scale: str | None = None) -> None:
     from reclaim.core import audit, crypto
     from reclaim.core.models import AuditHead, Organisation, User
 
-    from .generate import MARKER
+    from .generate import MARKER, SCALES, find_dataset
 
     for alias in ("default", "keystore"):
         call_command("migrate", database=alias, verbosity=0, interactive=False)
@@ -166,12 +166,7 @@ def prepare(write: Write, *, reuse_scale: str | None = None) -> None:
             "This database holds organisations or users the benchmark did not create. "
             "Point --database (and --keystore) at empty databases made for benchmarking."
         )
-    reusable = (
-        reuse_scale is not None
-        and Organisation.objects.filter(
-            description__startswith=f"{MARKER}|", description__contains=f"|scale={reuse_scale}|"
-        ).exists()
-    )
+    reusable = reuse_scale is not None and find_dataset(SCALES[reuse_scale]) is not None
     if Organisation.objects.exists() and not reusable:
         write("Clearing the previous benchmark data…")
         for alias in ("default", "keystore"):

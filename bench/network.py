@@ -59,10 +59,11 @@ def synthetic_documents(count: int, *, rng: random.Random, tag: str) -> list[dic
     for number in range(count):
         template = templates[number % len(templates)]
         fresh: dict[str, str] = {}
-        text = UUID_PATTERN.sub(
-            lambda match, fresh=fresh: fresh.setdefault(match.group(0), str(uuid.uuid4())),
-            _dumps(template),
-        )
+
+        def renew(match: re.Match[str], fresh: dict[str, str] = fresh) -> str:
+            return fresh.setdefault(match.group(0), str(uuid.uuid4()))
+
+        text = UUID_PATTERN.sub(renew, _dumps(template))
         document = _loads(text)
         document["name"] = f"bench-{tag} {template['name']} {number}"
         document["organization"]["name"] = (
