@@ -12,14 +12,7 @@ from django.utils import timezone
 
 from reclaim.core import access, audit
 from reclaim.core.errors import Conflict, Forbidden
-from reclaim.core.models import (
-    AccessToken,
-    Membership,
-    Organisation,
-    Role,
-    Team,
-    User,
-)
+from reclaim.core.models import AccessToken, Membership, Organisation, Role, Team, User
 
 from .rules import (
     check_role_grant,

@@ -6,18 +6,10 @@ from django.db import IntegrityError, transaction
 
 from reclaim.core import audit
 from reclaim.core.errors import Conflict, ValidationFailed
-from reclaim.core.models import (
-    Membership,
-    Organisation,
-    OrganisationType,
-    Role,
-    User,
-)
+from reclaim.core.models import Membership, Organisation, OrganisationType, Role, User
 from reclaim.core.validation import clean_text
 
 from .rules import clean_email, clean_username, generate_temporary_password, username_taken
-
-# --- bootstrap ----------------------------------------------------------------------------
 
 
 def create_organisation(

@@ -15,13 +15,7 @@ from django.core.validators import validate_email
 from reclaim.core import access
 from reclaim.core import permissions as perm
 from reclaim.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from reclaim.core.models import (
-    Membership,
-    Organisation,
-    Role,
-    Team,
-    User,
-)
+from reclaim.core.models import Membership, Organisation, Role, Team, User
 from reclaim.core.validation import clean_text
 
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

@@ -7,11 +7,7 @@ from django.db.models import Count, Q
 
 from reclaim.core import audit
 from reclaim.core.errors import Conflict, ValidationFailed
-from reclaim.core.models import (
-    Organisation,
-    Team,
-    User,
-)
+from reclaim.core.models import Organisation, Team, User
 from reclaim.core.validation import clean_text
 
 from .rules import require_manage
@@ -24,9 +20,6 @@ def list_teams(organisation: Organisation, *, by: User) -> list[Team]:
         active_members=Count("members", filter=Q(members__is_active=True))
     )
     return list(teams.order_by("name"))
-
-
-# --- teams --------------------------------------------------------------------------------
 
 
 def _clean_team_name(name: str) -> str:
