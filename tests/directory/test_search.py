@@ -185,3 +185,8 @@ def test_preferences_from_profile_reads_gender_age_and_languages():
         {"gender": "PreferNotToSay"}, today=datetime.date(2026, 6, 1)
     )
     assert (unsaid.gender, unsaid.age, unsaid.languages) == (None, None, ())
+
+
+def test_service_types_are_found_by_their_spanish_label(directory, caseworker):
+    page = search.search_services(SearchFilters(query="vivienda segura"), by=caseworker)
+    assert names(page) == ["Refugio Luz"]

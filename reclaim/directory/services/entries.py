@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reclaim.core import access, audit
 from reclaim.core import permissions as perm
@@ -183,6 +184,15 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+def _labels_in_every_language(codes: Iterable[str]) -> list[str]:
+    # The same document whatever language the editor uses: index the labels in each one.
+    labels = []
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            labels += [str(service_type_label(code)) for code in codes]
+    return labels
+
+
 def build_search_document(service: Service, codes: Iterable[str]) -> str:
     organization = service.organization
     parts = [
@@ -192,7 +202,7 @@ def build_search_document(service: Service, codes: Iterable[str]) -> str:
         service.eligibility_description,
         organization.name if organization else "",
         *(code.replace("_", " ") for code in codes),
-        *(str(service_type_label(code)) for code in codes),
+        *_labels_in_every_language(codes),
     ]
     return fold(" ".join(part for part in parts if part))
 
