@@ -50,6 +50,7 @@ class _PointFields(SafeTextForm):
 
 
 class DirectorySearchForm(_PointFields):
+    field_order = ("q", "service_type", "language", "open_capacity")
     q = forms.CharField(label=_("Words"), required=False, max_length=200)
     service_type = forms.ChoiceField(
         label=_("Type of service"),
@@ -77,6 +78,20 @@ class DirectorySearchForm(_PointFields):
 
 class FindServicesForm(_PointFields):
     """Needs (pre-filled from the latest assessment) and preferences, all optional."""
+
+    field_order = (
+        "needs",
+        "languages",
+        "gender",
+        "age",
+        "women_only",
+        "female_staff",
+        "survivor_led",
+        "lgbtq_affirming",
+        "needs_open_capacity",
+        "free_only",
+        "has_immigration_status",
+    )
 
     needs = forms.MultipleChoiceField(
         label=_("Needs"),
