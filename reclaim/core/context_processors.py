@@ -13,6 +13,13 @@ def reclaim(request: HttpRequest) -> dict[str, Any]:
         "demo_mode": settings.DEMO,
         "demo_mfa_relaxed": settings.RECLAIM_DEMO_RELAX_MFA,
         "is_staff_user": is_staff,
+        # Records, caseload and search: not for partner staff, mentors or program managers.
+        "keeps_records": bool(
+            is_staff and access.organisations_where(user, permissions.SURVIVOR_VIEW)
+        ),
+        "can_create_records": bool(
+            is_staff and access.organisations_where(user, permissions.SURVIVOR_CREATE)
+        ),
         "can_review": bool(
             is_staff and access.organisations_where(user, permissions.BREAK_GLASS_REVIEW)
         ),

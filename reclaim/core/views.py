@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import access, audit, services
+from . import permissions as perm
 from .errors import (
     DomainError,
     Forbidden,
@@ -36,7 +37,14 @@ View = Callable[..., HttpResponse]
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("caseload")
+    """Each role's front door: the caseload for record keepers, the referral inbox for partner
+    staff, the account page for everyone else (their own pages come with later apps)."""
+    user = request.user
+    if not user.is_authenticated or access.organisations_where(user, perm.SURVIVOR_VIEW):
+        return redirect("caseload")
+    if access.organisations_where(user, perm.REFERRAL_RECEIVE):
+        return redirect("referral_inbox")
+    return redirect("account")
 
 
 @never_cache
