@@ -360,9 +360,11 @@ def add_domain_data(dataset: Any, write: Write, database: str) -> list[dict[str,
 
     if not care.has_care_data(dataset):
         dataset.timings_s.update(care.generate_care(dataset, say=write))
-    if network.has_directory(dataset):
-        return []
-    return [network.import_directory(dataset, say=write, database=database)]
+    rows = []
+    if not network.has_directory(dataset):
+        rows.append(network.import_directory(dataset, say=write, database=database))
+    rows.append(network.time_export(dataset, say=write, database=database))
+    return rows
 
 
 def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]]:

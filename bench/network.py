@@ -21,7 +21,7 @@ from reclaim.core import access
 from reclaim.directory.matching import Preferences
 from reclaim.directory.models import Service
 from reclaim.directory.services import demo as directory_demo
-from reclaim.directory.services.hsds_io import ImportSource, import_source
+from reclaim.directory.services.hsds_io import ImportSource, export_services, import_source
 from reclaim.directory.services.search import Point, SearchFilters, match_services, search_services
 from reclaim.referrals import services as referrals
 from reclaim.survivors import services as survivor_services
@@ -122,6 +122,29 @@ def import_directory(dataset: Dataset, *, say: Say, database: str) -> dict[str, 
         "elapsed_s": round(elapsed, 1),
         "target": f"≥ {IMPORT_TARGET_PER_S:,.0f} services/s",
         "pass": per_s >= IMPORT_TARGET_PER_S,
+    }
+
+
+def time_export(dataset: Dataset, *, say: Say, database: str) -> dict[str, Any]:
+    """The whole directory as HSDS service objects (what `reclaim export-hsds` writes)."""
+    started = time.perf_counter()
+    count = len(export_services())
+    elapsed = time.perf_counter() - started
+    per_s = count / elapsed if elapsed else 0.0
+    say(f"  directory: {count:,} services exported in {elapsed:.1f} s ({per_s:,.0f}/s)")
+    return {
+        "operation": "hsds_export",
+        "database": database,
+        "p50_ms": None,
+        "p95_ms": None,
+        "p99_ms": None,
+        "ops_per_s": round(per_s, 1),
+        "unit": "services/s",
+        "iterations": 1,
+        "services": count,
+        "elapsed_s": round(elapsed, 1),
+        "target": "—",
+        "pass": None,
     }
 
 
