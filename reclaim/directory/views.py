@@ -72,6 +72,10 @@ def directory(request: HttpRequest) -> HttpResponse:
             filters, by=request.user, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
         )
         page = Paginator(range(result.total), PAGE_SIZE).get_page(number)
+        if page.number != number:  # past the last page: show the last one
+            result = search.search_services(
+                filters, by=request.user, limit=PAGE_SIZE, offset=(page.number - 1) * PAGE_SIZE
+            )
         hits = [
             _labels(entries.service_view(hit.service, distance_km=hit.distance_km))
             for hit in result.hits

@@ -236,3 +236,9 @@ def test_hsds_organization_and_missing_ids(client, shelter):
     assert hsds.schema_errors("organization", organization) == []
     missing = "00000000-0000-4000-8000-000000000000"
     assert client.get(f"/hsds/services/{missing}").status_code == 404
+
+
+def test_a_page_past_the_end_shows_the_last_page(login, caseworker, shelter):
+    response = login(caseworker).get("/directory/", {"page": "9"})
+    assert response.status_code == 200
+    assert b"Refugio Luz" in response.content
