@@ -190,3 +190,20 @@ def test_preferences_from_profile_reads_gender_age_and_languages():
 def test_service_types_are_found_by_their_spanish_label(directory, caseworker):
     page = search.search_services(SearchFilters(query="vivienda segura"), by=caseworker)
     assert names(page) == ["Refugio Luz"]
+
+
+def test_match_with_a_distance_limit_ranks_near_and_unlocated_services_only(caseworker):
+    make_service(name="Near shelter", latitude=40.43, longitude=-3.71)
+    make_service(name="Edge shelter", latitude=40.80, longitude=-3.70)  # ~43 km north
+    make_service(name="Far shelter", latitude=41.39, longitude=2.17)  # Barcelona, ~500 km
+    make_service(name="Mobile outreach")  # no site: distance unknown, still considered
+    match = search.match_services(
+        ["housing"], Preferences(max_distance_km=50), by=caseworker, near=MADRID
+    )
+    considered = {item.candidate.name for item in match.result.ranked} | {
+        item.candidate.name for item in match.result.excluded
+    }
+    assert {"Near shelter", "Edge shelter", "Mobile outreach"} <= considered
+    assert "Far shelter" not in considered
+    unlimited = search.match_services(["housing"], Preferences(), by=caseworker, near=MADRID)
+    assert "Far shelter" in {item.candidate.name for item in unlimited.result.ranked}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -271,6 +271,28 @@ def check_needs(needs: Iterable[str]) -> list[str]:
     return cleaned
 
 
+KM_PER_DEGREE = 111.0
+
+
+def _within_box(near: Point, km: float) -> Q:
+    """Services with a site inside the square around `near` that holds the circle of `km`, or
+    with no located site at all. Only these are ranked: at network scale, loading every
+    service of a type to then leave most out as too far costs seconds (docs/performance.md).
+    The exact distance is still measured and explained for the services loaded."""
+    lat_span = km / KM_PER_DEGREE
+    lon_span = min(180.0, km / (KM_PER_DEGREE * max(math.cos(math.radians(near.latitude)), 0.01)))
+    located = ServiceAtLocation.objects.filter(
+        service=OuterRef("pk"),
+        location__latitude__isnull=False,
+        location__longitude__isnull=False,
+    )
+    nearby = located.filter(
+        location__latitude__range=(near.latitude - lat_span, near.latitude + lat_span),
+        location__longitude__range=(near.longitude - lon_span, near.longitude + lon_span),
+    )
+    return Q(Exists(nearby)) | ~Q(Exists(located))
+
+
 def match_services(
     needs: Sequence[str],
     preferences: Preferences,
@@ -288,11 +310,12 @@ def match_services(
     require_staff(by)
     wanted = check_needs(needs)
     types = service_types_for_needs(wanted) if wanted else SERVICE_TYPE_CODES
-    services = list(
-        services_queryset().filter(
-            Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=list(types)))
-        )
+    queryset = services_queryset().filter(
+        Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=list(types)))
     )
+    if near is not None and preferences.max_distance_km is not None:
+        queryset = queryset.filter(_within_box(near, preferences.max_distance_km))
+    services = list(queryset)
     distances = distances_km([service.pk for service in services], near)
     candidates = [candidate_for(service, distances.get(service.pk)) for service in services]
     result = rank_services(candidates, wanted, preferences)
