@@ -9,6 +9,7 @@ change writes an audit event in the same transaction (field names, never values)
 from __future__ import annotations
 
 import datetime
+import functools
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -180,31 +181,56 @@ def require_staff(user: Any) -> None:
 
 def fold(text: str) -> str:
     """Lower case without accents, so "Asesoría" and "asesoria" match on both databases."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # nothing to strip (most directory text)
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _labels_in_every_language(codes: Iterable[str]) -> list[str]:
+@functools.cache
+def _labels_in_every_language(codes: tuple[str, ...]) -> tuple[str, ...]:
     # The same document whatever language the editor uses: index the labels in each one.
-    labels = []
+    labels: list[str] = []
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             labels += [str(service_type_label(code)) for code in codes]
-    return labels
+    return tuple(labels)
+
+
+def search_text(
+    *,
+    name: str,
+    alternate_name: str,
+    description: str,
+    eligibility_description: str,
+    organization_name: str,
+    codes: Iterable[str],
+) -> str:
+    """The folded text full-text search looks in (`Service.search_document`)."""
+    ordered = tuple(sorted(codes))
+    parts = [
+        name,
+        alternate_name,
+        description,
+        eligibility_description,
+        organization_name,
+        *(code.replace("_", " ") for code in ordered),
+        *_labels_in_every_language(ordered),
+    ]
+    return fold(" ".join(part for part in parts if part))
 
 
 def build_search_document(service: Service, codes: Iterable[str]) -> str:
     organization = service.organization
-    parts = [
-        service.name,
-        service.alternate_name,
-        service.description,
-        service.eligibility_description,
-        organization.name if organization else "",
-        *(code.replace("_", " ") for code in codes),
-        *_labels_in_every_language(codes),
-    ]
-    return fold(" ".join(part for part in parts if part))
+    return search_text(
+        name=service.name,
+        alternate_name=service.alternate_name,
+        description=service.description,
+        eligibility_description=service.eligibility_description,
+        organization_name=organization.name if organization else "",
+        codes=codes,
+    )
 
 
 def refresh_search_document(service: Service) -> None:

@@ -35,6 +35,7 @@ from ..models import (
     ServiceLanguage,
     ServiceType,
 )
+from . import hsds_bulk
 from .entries import refresh_search_document, require_directory_editor, services_queryset
 
 DEFAULT_MAX_IMPORT_BYTES = 25 * 1024 * 1024
@@ -80,6 +81,9 @@ class ImportSource:
 
     documents: list[tuple[str, Any]]  # (where, document)
     problems: list[str] = field(default_factory=list)
+    # True when the raw text was found free of NUL bytes and lone surrogates, so no record
+    # needs to be walked for them (hsds.suspicious_text).
+    storable_checked: bool = False
 
 
 # --- reading sources ------------------------------------------------------------------------
@@ -99,7 +103,8 @@ def read_json(handle: IO[bytes], *, size: int) -> ImportSource:
     if size > max_import_bytes():
         raise _too_big(size)
     try:
-        data = json.load(handle)
+        text = handle.read().decode("utf-8")
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValidationFailed(
             f"file: is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}).",
@@ -115,7 +120,10 @@ def read_json(handle: IO[bytes], *, size: int) -> ImportSource:
         raise ValidationFailed(
             "file: must hold an HSDS object, a list of them, or an HSDS API page.", field="file"
         )
-    return ImportSource([(f"record {index + 1}", item) for index, item in enumerate(data)])
+    return ImportSource(
+        [(f"record {index + 1}", item) for index, item in enumerate(data)],
+        storable_checked=not hsds.suspicious_text(text),
+    )
 
 
 def read_datapackage(folder: Path) -> ImportSource:
@@ -137,11 +145,13 @@ def read_datapackage(folder: Path) -> ImportSource:
                 f"file: {path.name} cannot be read as UTF-8 CSV ({error}).", field="file"
             ) from None
     directory = hsds.read_tables(tables)
+    # CSV text is decoded UTF-8 (no lone surrogates): only NUL bytes need looking for.
+    clean = not any(b"\x00" in path.read_bytes() for path in present)
     documents = [
         (f"organizations.csv {doc.get('id', '?')}", doc) for doc in directory.organizations
     ]
     documents += [(f"services.csv {doc.get('id', '?')}", doc) for doc in directory.services]
-    return ImportSource(documents, directory.problems)
+    return ImportSource(documents, directory.problems, storable_checked=clean)
 
 
 def read_path(path: Path) -> ImportSource:
@@ -168,6 +178,12 @@ class _Importer:
         if key not in self.saved:
             self.saved.add(key)
             (self.summary.created if created else self.summary.updated)[kind] += 1
+
+    def warn(self, warnings: Iterable[str]) -> None:
+        # A location nested in several records is warned about once.
+        self.summary.warnings.extend(
+            w for w in dict.fromkeys(warnings) if w not in self.summary.warnings
+        )
 
     def _first_time(self, kind: str, record_id: Any) -> None:
         key = (kind, str(record_id))
@@ -199,15 +215,16 @@ class _Importer:
             setattr(location, name, value)
         location.hsds_extra = parsed.extra
         organization_id = parsed.organization_id
+        warnings = list(parsed.warnings)
         if organization_id and not Organization.objects.filter(pk=organization_id).exists():
-            self.summary.warnings.append(
+            warnings.append(
                 f"location {parsed.id}: organization_id {organization_id} matches no "
                 "organization; the location was imported without it"
             )
             organization_id = None
         location.organization_id = organization_id
         location.save()
-        self.summary.warnings.extend(parsed.warnings)
+        self.warn(warnings)
         self._count("location", location.pk, created)
         return location
 
@@ -260,7 +277,7 @@ class _Importer:
             kept.append(link.id)
         ServiceAtLocation.objects.filter(service=service).exclude(pk__in=kept).delete()
         refresh_search_document(service)
-        self.summary.warnings.extend(w for w in parsed.warnings if w not in self.summary.warnings)
+        self.warn(parsed.warnings)
         self._count("service", service.pk, created)
         return service
 
@@ -298,6 +315,9 @@ def _record_id(document: Any) -> str:
     return str(document.get("id", "?"))[:40] if isinstance(document, dict) else "?"
 
 
+BATCH_SERVICES = 500
+
+
 def import_source(
     source: ImportSource,
     *,
@@ -307,34 +327,75 @@ def import_source(
 ) -> ImportSummary:
     """Save every valid record of a source; reject the others with a reason.
 
-    Runs in one transaction with a savepoint per record, and audits the import once
-    (`directory.import`, with the counts). `by` is None for the command line.
+    Service documents are parsed and validated one by one, then written in batches
+    (`hsds_bulk.write_services`, a savepoint each); a batch the database refuses is redone
+    record by record, a savepoint each, so only the culprit is rejected. Organization
+    documents take the record-at-a-time path. Everything runs in one transaction, and the
+    import is audited once (`directory.import`, with the counts). `by` is None for the
+    command line.
     """
     summary = ImportSummary()
     summary.rejected.extend(Rejection("datapackage", problem) for problem in source.problems)
     importer = _Importer(summary)
-    with transaction.atomic():
-        for where, document in tqdm(
-            source.documents,
+    rejections: list[tuple[int, Rejection]] = []
+    pending: list[tuple[int, str, Any, ParsedService]] = []
+
+    def save_one(index: int, label: str, document: Any) -> None:
+        reason = _record_rejection(lambda: importer.import_document(document))
+        if reason is not None:
+            rejections.append((index, Rejection(label, reason)))
+
+    def flush() -> None:
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                outcome = hsds_bulk.write_services(
+                    [parsed for *_rest, parsed in pending],
+                    organization_ids=[None] * len(pending),
+                )
+        except (DatabaseError, ValueError):
+            for index, label, document, parsed in pending:
+                importer.seen.discard(("service", str(parsed.id)))
+                save_one(index, label, document)
+        else:
+            for kind, record_id, created in outcome.counted:
+                importer._count(kind, record_id, created)
+            for position, reason in outcome.rejected:
+                index, label, *_rest = pending[position]
+                rejections.append((index, Rejection(label, reason)))
+            importer.warn(outcome.warnings)
+        pending.clear()
+
+    with (
+        transaction.atomic(),
+        tqdm(
+            total=len(source.documents),
             desc="Importing HSDS records",
             unit="record",
             disable=not progress,
             file=stream,
-        ):
+        ) as bar,
+    ):
+        for index, (where, document) in enumerate(source.documents):
             label = f"{where} ({_record_id(document)})" if where.startswith("record") else where
-            try:
-                with transaction.atomic():
-                    importer.import_document(document)
-            except RecordRejected as error:
-                summary.rejected.append(Rejection(label, str(error)))
-            except ValidationFailed as error:
-                summary.rejected.append(Rejection(label, error.detail))
-            except DatabaseError as error:
-                summary.rejected.append(
-                    Rejection(label, f"the database refused it ({type(error).__name__})")
-                )
-            except ModelValidationError as error:
-                summary.rejected.append(Rejection(label, _validation_message(error)))
+            if not hsds.is_service_document(document):
+                flush()
+                save_one(index, label, document)
+            else:
+                try:
+                    parsed = hsds.parse_service(document, storable_checked=source.storable_checked)
+                    importer._first_time("service", parsed.id)
+                except RecordRejected as error:
+                    rejections.append((index, Rejection(label, str(error))))
+                else:
+                    pending.append((index, label, document, parsed))
+                    if len(pending) >= BATCH_SERVICES:
+                        flush()
+            bar.update(1)
+        flush()
+        rejections.sort(key=lambda item: item[0])
+        summary.rejected.extend(rejection for _index, rejection in rejections)
         audit.record(
             "directory.import",
             actor=by,
@@ -346,6 +407,22 @@ def import_source(
             },
         )
     return summary
+
+
+def _record_rejection(save: Any) -> str | None:
+    """Run one record's save in its own savepoint; the reason it was refused, or None."""
+    try:
+        with transaction.atomic():
+            save()
+    except RecordRejected as error:
+        return str(error)
+    except ValidationFailed as error:
+        return error.detail
+    except DatabaseError as error:
+        return f"the database refused it ({type(error).__name__})"
+    except ModelValidationError as error:
+        return _validation_message(error)
+    return None
 
 
 def _validation_message(error: Any) -> str:
