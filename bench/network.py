@@ -152,8 +152,9 @@ def time_export(dataset: Dataset, *, say: Say, database: str) -> dict[str, Any]:
 
 
 def network_operations(dataset: Dataset) -> list[Any]:
+    from . import network_baselines as baselines
     from .loadtest import _partner_user
-    from .operations import Operation, Target
+    from .operations import READ_OVERHEAD_MAX, Operation, Target
 
     persona = dataset.user(dataset.persona_id)
     partner_user = _partner_user(dataset)
@@ -194,8 +195,18 @@ def network_operations(dataset: Dataset) -> list[Any]:
         )
 
     operations = [
-        Operation("directory_match_top10", match_top10, None, Target(p95_ms=MATCH_P95_MS)),
-        Operation("directory_search_fts", search_fts, None, Target(p95_ms=SEARCH_P95_MS)),
+        Operation(
+            "directory_match_top10",
+            match_top10,
+            baselines.match_top10_sql(need_sets, preference_sets, points),
+            Target(p95_ms=MATCH_P95_MS),
+        ),
+        Operation(
+            "directory_search_fts",
+            search_fts,
+            baselines.search_fts_sql(SEARCH_WORDS),
+            Target(p95_ms=SEARCH_P95_MS),
+        ),
     ]
 
     # Referrals: survivors of the persona whose consent to the partner covers a referral.
@@ -241,9 +252,26 @@ def network_operations(dataset: Dataset) -> list[Any]:
         referral = referrals.get_referral(sent[i % len(sent)].pk, by=partner_user)
         referrals.read_packet(referral, by=partner_user)
 
+    create_send_sql = baselines.CreateSendSql(consents, survivors, by=persona, recipient_id=partner)
     operations += [
-        Operation("referral_create_send", refer, None, Target()),
-        Operation("referral_partner_step", partner_step, None, Target()),
-        Operation("referral_packet_read", read_packet, None, Target()),
+        Operation(
+            "referral_create_send",
+            refer,
+            create_send_sql,
+            Target(),
+            context=create_send_sql.cleaned_up,
+        ),
+        Operation(
+            "referral_partner_step",
+            partner_step,
+            baselines.partner_step_sql(sent, steps, by=partner_user),
+            Target(),
+        ),
+        Operation(
+            "referral_packet_read",
+            read_packet,
+            baselines.packet_read_sql(sent),
+            Target(overhead=READ_OVERHEAD_MAX),
+        ),
     ]
     return operations
