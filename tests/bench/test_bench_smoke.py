@@ -90,6 +90,20 @@ def test_bench_reads_carry_a_raw_sql_baseline_and_overhead(bench_json):
         assert by_name[name]["overhead_ratio"] > 0
 
 
+def test_bench_directory_and_referral_rows_carry_a_raw_sql_baseline_and_overhead(bench_json):
+    by_name = {item["operation"]: item for item in bench_json}
+    for name in (
+        "directory_match_top10",
+        "directory_search_fts",
+        "referral_create_send",
+        "referral_partner_step",
+        "referral_packet_read",
+    ):
+        assert by_name[name]["baseline_p50_ms"] > 0, name
+        assert by_name[name]["overhead_ratio"] > 0, name
+    assert by_name["referral_packet_read"]["target"] == "≤ 3x SQL"
+
+
 def test_bench_imports_the_synthetic_directory_through_hsds_and_times_it(bench_json):
     from bench.network import DIRECTORY_SERVICES
 
