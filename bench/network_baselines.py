@@ -56,6 +56,8 @@ KM_PER_DEGREE = 111.0
 CLEANUP_CHUNK = 500
 
 SERVICE = Service._meta.db_table
+# The columns the ORM loads (not `s.*`: the table may hold more, such as a stored search vector).
+SERVICE_COLUMNS = ", ".join(f"s.{field.column}" for field in Service._meta.concrete_fields)
 SERVICE_TYPE = ServiceType._meta.db_table
 SERVICE_LANGUAGE = ServiceLanguage._meta.db_table
 SERVICE_AT_LOCATION = ServiceAtLocation._meta.db_table
@@ -186,7 +188,7 @@ def _match_sql(
             near.longitude + lon_span,
         ]
     sql = (
-        f"SELECT s.*, {' + '.join(score)} AS score FROM {SERVICE} s "
+        f"SELECT {SERVICE_COLUMNS}, {' + '.join(score)} AS score FROM {SERVICE} s "
         f"WHERE {' AND '.join(where)} ORDER BY score DESC, s.name, s.id LIMIT {int(limit)}"
     )
     return sql, params
@@ -214,20 +216,28 @@ def match_top10_sql(
     return run
 
 
+def _columns(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return {
+            column.name for column in connection.introspection.get_table_description(cursor, table)
+        }
+
+
 def search_fts_sql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
     """The baseline of directory_search_fts: one page of 10 active services holding every word
     (as a prefix), best match first, and the number of all such services."""
     if connection.vendor == "postgresql":
         queries = [" & ".join(f"{word}:*" for word in text.lower().split()) for text in words]
+        # The indexed vector: a stored column where the directory has one, else the expression
+        # the GIN index is built on (computing it per row unindexed would flatter our code).
+        vector = "to_tsvector('simple'::regconfig, s.search_document)"
+        if "search_vector" in _columns(SERVICE):
+            vector = "s.search_vector"
         matching = (
             f"FROM {SERVICE} s, to_tsquery('simple'::regconfig, %s) q "
-            "WHERE to_tsvector('simple'::regconfig, s.search_document) @@ q AND s.status = %s"
+            f"WHERE {vector} @@ q AND s.status = %s"
         )
-        page = (
-            f"SELECT s.* {matching} ORDER BY "
-            "ts_rank(to_tsvector('simple'::regconfig, s.search_document), q) DESC, s.name, s.id "
-            f"LIMIT {PAGE}"
-        )
+        order = f"ts_rank({vector}, q) DESC, s.name, s.id"
     else:
         queries = [" ".join(f'"{word}"*' for word in text.lower().split()) for text in words]
         matching = (
@@ -235,10 +245,8 @@ def search_fts_sql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
             "ON s.id = directory_service_fts.service_id "
             "WHERE directory_service_fts MATCH %s AND s.status = %s"
         )
-        # bm25: lower is better.
-        page = (
-            f"SELECT s.* {matching} ORDER BY bm25(directory_service_fts), s.name, s.id LIMIT {PAGE}"
-        )
+        order = "bm25(directory_service_fts), s.name, s.id"  # bm25: lower is better
+    page = f"SELECT {SERVICE_COLUMNS} {matching} ORDER BY {order} LIMIT {PAGE}"
 
     def run(i: int) -> tuple[Rows, int]:
         params = [queries[i % len(queries)], ServiceStatus.ACTIVE]
