@@ -194,8 +194,7 @@ def score_candidate(
             _reason("capacity", count=candidate.capacity_available, unit=candidate.capacity_unit)
         )
     if candidate.distance_km is not None:
-        closeness = max(0.0, 1 - candidate.distance_km / DISTANCE_HORIZON_KM)
-        score += round(POINTS_DISTANCE * closeness)
+        score += closeness_points(candidate.distance_km)
         reasons.append(_reason("distance", km=_km(candidate.distance_km)))
     if candidate.gender_eligibility == "women":
         score += POINTS_PREFERRED if preferences.women_only else 0
@@ -226,14 +225,26 @@ def score_candidate(
     return score, reasons, met
 
 
-def _order(item: RankedService) -> tuple[Any, ...]:
-    distance = item.candidate.distance_km
+def closeness_points(distance_km: float | None) -> int:
+    """Points for being close: POINTS_DISTANCE at 0 km, fading to 0 at the horizon."""
+    if distance_km is None:
+        return 0
+    return round(POINTS_DISTANCE * max(0.0, 1 - distance_km / DISTANCE_HORIZON_KM))
+
+
+def rank_key(score: int, distance_km: float | None, name: str, service_id: Any) -> tuple:
+    """The ranked order: best score, then nearer, then by name, then by id (a total order)."""
     return (
-        -item.score,
-        math.inf if distance is None else distance,
-        item.candidate.name.casefold(),
-        str(item.candidate.id),
+        -score,
+        math.inf if distance_km is None else distance_km,
+        name.casefold(),
+        str(service_id),
     )
+
+
+def _order(item: RankedService) -> tuple[Any, ...]:
+    candidate = item.candidate
+    return rank_key(item.score, candidate.distance_km, candidate.name, candidate.id)
 
 
 def rank_services(

@@ -10,21 +10,52 @@ survivor's needs through care (audited there) and audits the match itself.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from reclaim.core import audit
 from reclaim.core.errors import ValidationFailed
 
-from ..matching import Candidate, MatchResult, Preferences, haversine_km, rank_services
+from ..matching import (
+    MEN,
+    POINTS_CAPACITY,
+    POINTS_DISTANCE,
+    POINTS_INTERPRETATION,
+    POINTS_LANGUAGE,
+    POINTS_LGBTQ_BASE,
+    POINTS_PER_NEED,
+    POINTS_PREFERRED,
+    POINTS_QUALITY,
+    POINTS_SHORT_WAIT,
+    WOMEN,
+    Candidate,
+    MatchResult,
+    Preferences,
+    closeness_points,
+    haversine_km,
+    rank_key,
+    rank_services,
+)
 from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceStatus, ServiceType
 from ..taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
 from .entries import (
@@ -90,44 +121,34 @@ def query_words(text: str) -> list[str]:
 
 
 def _full_text(queryset: QuerySet[Service], words: list[str]) -> QuerySet[Service]:
-    """Only services whose document has every word (as a prefix), best match first."""
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import (
-            SearchQuery,
-            SearchRank,
-            SearchVectorField,
-        )
+    """Only services whose document has every word (as a prefix), best match first.
 
-        vector = Func(
-            F("search_document"),
-            function="to_tsvector",
-            template="%(function)s('simple'::regconfig, %(expressions)s)",
-            output_field=SearchVectorField(),
-        )
-        tsquery = SearchQuery(
-            " & ".join(f"{word}:*" for word in words), search_type="raw", config="simple"
-        )
-        return (
-            queryset.annotate(search_vector=vector)
-            .filter(search_vector=tsquery)
-            .annotate(relevance=SearchRank(vector, tsquery))
-            .order_by("-relevance", "name", "id")
+    The database ranks and orders, so a page costs one ranked scan of the matches, not a
+    round trip per match: PostgreSQL from the stored `search_vector` (0003 migration),
+    SQLite joined to its FTS5 table, whose `rank` is bm25 (lower is better).
+    """
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{word}:*" for word in words)
+        return queryset.extra(  # fixed SQL; the words are a parameter
+            where=["directory_service.search_vector @@ to_tsquery('simple', %s)"],
+            params=[tsquery],
+            select={
+                "relevance": "ts_rank(directory_service.search_vector, to_tsquery('simple', %s))"
+            },
+            select_params=[tsquery],
+            order_by=["-relevance", "name", "id"],
         )
     # SQLite FTS5: each word quoted (no operators reach MATCH), with a prefix star.
     match = " ".join(f'"{word}"*' for word in words)
-    ids = RawSQL(
-        "SELECT service_id FROM directory_service_fts WHERE directory_service_fts MATCH %s",
-        [match],
-    )
-    relevance = RawSQL(
-        "SELECT bm25(directory_service_fts) FROM directory_service_fts "
-        "WHERE directory_service_fts MATCH %s AND service_id = directory_service.id",
-        [match],
-    )
-    return (
-        queryset.filter(pk__in=ids)
-        .annotate(relevance=relevance)
-        .order_by("relevance", "name", "id")  # bm25: lower is better
+    return queryset.extra(  # fixed SQL; the words are a parameter
+        tables=["directory_service_fts"],
+        where=[
+            "directory_service_fts.service_id = directory_service.id",
+            "directory_service_fts MATCH %s",
+        ],
+        params=[match],
+        select={"relevance": "directory_service_fts.rank"},
+        order_by=["relevance", "name", "id"],
     )
 
 
@@ -203,24 +224,34 @@ def search_services(
 
     Ordered by relevance when there is text, else by distance when there is a starting
     point, else by name. Raises Forbidden for non-staff, ValidationFailed for bad filters.
+    Without a starting point the database orders, counts and cuts the page; with one, the
+    services in reach (the box around a distance limit, when there is one) are measured.
     """
     require_staff(by)
     _check_filters(filters)
     queryset = _filtered(filters)
     words = query_words(filters.query)
+    if filters.near is not None and filters.max_distance_km is not None:
+        queryset = queryset.filter(_within_box(filters.near, filters.max_distance_km))
     queryset = _full_text(queryset, words) if words else queryset.order_by("name", "id")
-    ordered_ids = list(queryset.values_list("pk", flat=True))
-    distances = distances_km(ordered_ids, filters.near)
-    if filters.max_distance_km is not None:
-        ordered_ids = [
-            pk for pk in ordered_ids if distances.get(pk, math.inf) <= filters.max_distance_km
-        ]
-    if filters.near is not None and not words:
-        ordered_ids.sort(key=lambda pk: distances.get(pk, math.inf))
-    page_ids = ordered_ids[offset : offset + limit]
+    if filters.near is None:
+        total = queryset.count()
+        page_ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+        distances: dict[Any, float] = {}
+    else:
+        ordered_ids = list(queryset.values_list("pk", flat=True))
+        distances = distances_km(ordered_ids, filters.near)
+        if filters.max_distance_km is not None:
+            ordered_ids = [
+                pk for pk in ordered_ids if distances.get(pk, math.inf) <= filters.max_distance_km
+            ]
+        if not words:
+            ordered_ids.sort(key=lambda pk: distances.get(pk, math.inf))
+        total = len(ordered_ids)
+        page_ids = ordered_ids[offset : offset + limit]
     rows = services_queryset().in_bulk(page_ids)
     hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
-    return SearchPage(hits, len(ordered_ids))
+    return SearchPage(hits, total)
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -255,10 +286,13 @@ def candidate_for(service: Service, distance_km: float | None) -> Candidate:
 
 @dataclass(frozen=True)
 class Match:
-    """A ranked match with the services themselves, for pages and the API."""
+    """The best-ranked matches and a first few of those left out, with the services
+    themselves (for pages and the API), and how many there are of each in all."""
 
     result: MatchResult
     services: dict[Any, Service]
+    ranked_total: int = 0
+    excluded_total: int = 0
 
 
 def check_needs(needs: Iterable[str]) -> list[str]:
@@ -293,6 +327,87 @@ def _within_box(near: Point, km: float) -> Q:
     return Q(Exists(nearby)) | ~Q(Exists(located))
 
 
+MATCH_LIMIT = 25
+
+
+def _hard_rules(preferences: Preferences) -> Q:
+    """`matching.exclusion_reasons` in SQL, but for the distance limit (measured after)."""
+    rules = Q(status=ServiceStatus.ACTIVE)
+    if preferences.gender == MEN:
+        rules &= ~Q(gender_eligibility="women")
+    if preferences.gender == WOMEN or preferences.women_only:
+        rules &= ~Q(gender_eligibility="men")
+    age = preferences.age
+    if age is not None:
+        rules &= Q(minimum_age__isnull=True) | Q(minimum_age__lte=age)
+        rules &= Q(maximum_age__isnull=True) | Q(maximum_age__gte=age)
+    if preferences.needs_open_capacity:
+        rules &= Q(capacity_available__isnull=True) | Q(capacity_available__gt=0)
+    if preferences.free_only:
+        rules &= Q(free_of_charge__isnull=True) | Q(free_of_charge=True)
+    if preferences.has_immigration_status is False:
+        rules &= Q(immigration_status_required=False)
+    return rules
+
+
+def _points(condition: Any, points: int) -> Case:
+    return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+
+
+def _base_score(needs: Sequence[str], preferences: Preferences) -> Any:
+    """`matching.score_candidate` in SQL, but for the closeness points (added after)."""
+    terms: list[Any] = [
+        _points(
+            Exists(
+                ServiceType.objects.filter(
+                    service=OuterRef("pk"), code__in=sorted(service_types_for_needs([need]))
+                )
+            ),
+            POINTS_PER_NEED,
+        )
+        for need in needs
+    ]
+    if preferences.languages:
+        speaks = Exists(
+            ServiceLanguage.objects.filter(
+                service=OuterRef("pk"), code__in=list(preferences.languages)
+            )
+        )
+        terms.append(
+            Case(
+                When(speaks, then=Value(POINTS_LANGUAGE)),
+                When(interpretation_available=True, then=Value(POINTS_INTERPRETATION)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    terms.append(_points(Q(capacity_available__gt=0), POINTS_CAPACITY))
+    if preferences.women_only:
+        terms.append(_points(Q(gender_eligibility="women"), POINTS_PREFERRED))
+    if preferences.female_staff:
+        terms.append(_points(Q(female_staff_available=True), POINTS_PREFERRED))
+    preferred = POINTS_PREFERRED if preferences.survivor_led else 0
+    terms.append(_points(Q(survivor_led=True), POINTS_QUALITY + preferred))
+    terms.append(_points(Q(trauma_informed=True), POINTS_QUALITY))
+    terms.append(_points(Q(serves_trafficking_survivors=True), POINTS_QUALITY))
+    affirming = POINTS_PREFERRED if preferences.lgbtq_affirming else 0
+    terms.append(_points(Q(lgbtq_affirming=True), POINTS_LGBTQ_BASE + affirming))
+    terms.append(_points(Q(free_of_charge=True), POINTS_QUALITY))
+    weeks_to_nothing = POINTS_SHORT_WAIT * 7
+    terms.append(
+        Case(
+            When(wait_time_days__isnull=True, then=Value(0)),
+            When(wait_time_days__gte=weeks_to_nothing, then=Value(0)),
+            default=ExpressionWrapper(
+                Value(POINTS_SHORT_WAIT) - F("wait_time_days") / Value(7),
+                output_field=IntegerField(),
+            ),
+            output_field=IntegerField(),
+        )
+    )
+    return functools.reduce(operator.add, terms)
+
+
 def match_services(
     needs: Sequence[str],
     preferences: Preferences,
@@ -300,24 +415,60 @@ def match_services(
     by: Any,
     near: Point | None = None,
     survivor: Any = None,
+    limit: int = MATCH_LIMIT,
 ) -> Match:
-    """Rank the services that meet any of these needs, with the reasons, and the left-out.
+    """The `limit` best services for these needs, with the reasons, and the first `limit`
+    of those left out (by name), with theirs; `ranked_total` and `excluded_total` count all.
 
-    Any staff member may match; when `survivor` is given (already fetched through the
+    The database applies the hard rules and adds up every point but closeness; only the
+    services that could still reach the top once closeness is added (it is worth at most
+    POINTS_DISTANCE) are measured, and only the shown ones are loaded and explained by the
+    pure `rank_services`, so a directory of 100,000 services is never read whole. Any
+    staff member may match; when `survivor` is given (already fetched through the
     survivors service, so in the caller's scope) the match is audited on the record as
     "directory.match" with the need codes (no other values).
     """
     require_staff(by)
     wanted = check_needs(needs)
+    limit = max(1, min(int(limit), 200))
     types = service_types_for_needs(wanted) if wanted else SERVICE_TYPE_CODES
-    queryset = services_queryset().filter(
-        Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=list(types)))
+    of_types = Service.objects.filter(
+        Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=sorted(types)))
     )
-    if near is not None and preferences.max_distance_km is not None:
-        queryset = queryset.filter(_within_box(near, preferences.max_distance_km))
-    services = list(queryset)
-    distances = distances_km([service.pk for service in services], near)
-    candidates = [candidate_for(service, distances.get(service.pk)) for service in services]
+    distance_limit = preferences.max_distance_km if near is not None else None
+    if near is not None and distance_limit is not None:
+        of_types = of_types.filter(_within_box(near, distance_limit))
+    rules = _hard_rules(preferences)
+    eligible = of_types.filter(rules).annotate(base=_base_score(wanted, preferences))
+    light = eligible.values_list("pk", "name", "base")
+    if distance_limit is not None:
+        rows = list(light)  # what the box holds: all needed to count what is in reach
+    else:
+        cutoff = list(eligible.order_by("-base").values_list("base", flat=True)[limit - 1 : limit])
+        reach = POINTS_DISTANCE if near is not None else 0
+        rows = list(light.filter(base__gte=cutoff[0] - reach)) if cutoff else list(light)
+    distances = distances_km([pk for pk, _name, _base in rows], near)
+    too_far = {
+        pk
+        for pk, _name, _base in rows
+        if distance_limit is not None and distances.get(pk, -1.0) > distance_limit
+    }
+    in_reach = [row for row in rows if row[0] not in too_far]
+    in_reach.sort(
+        key=lambda row: rank_key(
+            row[2] + closeness_points(distances.get(row[0])), distances.get(row[0]), row[1], row[0]
+        )
+    )
+    ranked_total = len(in_reach) if distance_limit is not None else eligible.count()
+
+    left_out = of_types.exclude(rules)
+    excluded_total = left_out.count() + len(too_far)
+    shown_out = list(left_out.order_by("name", "id").values_list("pk", flat=True)[:limit])
+    shown_out += sorted(too_far, key=str)[: max(0, limit - len(shown_out))]
+    shown = [row[0] for row in in_reach[:limit]]
+    services = services_queryset().in_bulk([*shown, *shown_out])
+    distances.update(distances_km([pk for pk in shown_out if pk not in distances], near))
+    candidates = [candidate_for(service, distances.get(pk)) for pk, service in services.items()]
     result = rank_services(candidates, wanted, preferences)
     if survivor is not None:
         with transaction.atomic():
@@ -329,11 +480,11 @@ def match_services(
                 target=survivor,
                 context={
                     "needs": wanted,
-                    "ranked": len(result.ranked),
-                    "excluded": len(result.excluded),
+                    "ranked": ranked_total,
+                    "excluded": excluded_total,
                 },
             )
-    return Match(result, {service.pk: service for service in services})
+    return Match(result, services, ranked_total, excluded_total)
 
 
 # --- what we know of the survivor, to pre-fill "Find services" ------------------------------
