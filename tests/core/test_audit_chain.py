@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -486,4 +487,226 @@ def test_verifier_rebuilds_the_exact_canonical_text_from_raw_rows(
         json.dumps(fields),
         json.dumps(context, separators=(", ", ": ")),
     )
+    assert audit._canonical_from_row(row) == expected
+
+
+# --- verification in spans and in worker processes ----------------------------------------
+
+
+def relink(seq: int) -> None:
+    """Point one event at a made-up predecessor and hash it on that: the event is consistent
+    with its own prev_hash, only the link to the event before it is broken."""
+    event = AuditEvent.objects.get(seq=seq)
+    canonical = audit.canonical_event(
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        organisation_id=event.organisation_id,
+        subject_id=event.subject_id,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        fields=event.fields,
+        context=event.context,
+    )
+    fake_prev = "e" * 64
+    AuditEvent.objects.filter(seq=seq).update(
+        prev_hash=fake_prev, hash=audit.chain_hash(fake_prev, canonical)
+    )
+
+
+def add_event_zero(chain: int) -> None:
+    AuditEvent.objects.create(
+        seq=0, at=AuditEvent.objects.get(seq=1).at, action="auth.login", prev_hash="0", hash="0"
+    )
+
+
+def rewrite_last(chain: int) -> None:
+    AuditEvent.objects.filter(seq=chain).update(context={"shown": 0, "mine_only": False})
+    rewrite_chain_from(chain, move_head=False)
+
+
+# Each tampering, and the first bad seq one pass names (None: intact), given the chain length.
+TAMPERING = {
+    "intact": (lambda chain: None, lambda chain: None),
+    "edited": (lambda chain: write_column(AuditEvent, "action", 3, "x"), lambda chain: 3),
+    "relinked": (lambda chain: relink(4), lambda chain: 4),
+    "deleted": (lambda chain: AuditEvent.objects.filter(seq=4).delete(), lambda chain: 4),
+    "deleted_two": (
+        lambda chain: AuditEvent.objects.filter(seq__in=[3, 4]).delete(),
+        lambda chain: 3,
+    ),
+    "deleted_last": (
+        lambda chain: AuditEvent.objects.filter(seq=chain).delete(),
+        lambda chain: chain,
+    ),
+    "reordered": (lambda chain: swap_seq(3, 4), lambda chain: 3),
+    "event_zero": (add_event_zero, lambda chain: 1),
+    "rewritten_last": (rewrite_last, lambda chain: chain),
+    "head_missing": (lambda chain: AuditHead.objects.all().delete(), lambda chain: 1),
+}
+
+
+@pytest.mark.parametrize("span_events", [1, 2, 3, 4])
+@pytest.mark.parametrize("tampering", TAMPERING.values(), ids=TAMPERING.keys())
+def test_verifying_in_spans_gives_the_answer_of_one_pass(chain, tampering, span_events):
+    tamper, first_bad_seq = tampering
+    tamper(chain)
+
+    one_pass = audit.verify_chain(workers=1)
+    in_spans = audit.verify_chain(workers=1, span_events=span_events, chunk_size=2)
+
+    assert one_pass.first_bad_seq == first_bad_seq(chain)
+    assert in_spans == one_pass
+
+
+def test_verify_refuses_worker_processes_that_could_not_see_the_transaction(chain):
+    with pytest.raises(ValueError, match="cannot read this chain"):
+        audit.verify_chain(workers=2)
+
+
+def test_short_chains_and_open_transactions_are_verified_in_one_process(chain, monkeypatch):
+    assert audit.parallel_workers(chain) == 1  # shorter than PARALLEL_MIN_EVENTS
+    monkeypatch.setattr(audit, "PARALLEL_MIN_EVENTS", 1)
+    assert audit.parallel_workers(chain) == 1  # this test's transaction is not committed
+
+
+def workers_cannot_open_the_test_database() -> bool:
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+# Earlier tests may leave a thread behind (tqdm's monitor): forking then warns, harmlessly here.
+forks_despite_threads = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+
+
+@forks_despite_threads
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.parametrize(
+    "name", ["intact", "edited", "relinked", "deleted", "deleted_last", "event_zero"]
+)
+def test_worker_processes_give_the_answer_of_one_pass(chain, name):
+    if workers_cannot_open_the_test_database():
+        pytest.skip("worker processes cannot open an in-memory SQLite database")
+    tamper, first_bad_seq = TAMPERING[name]
+    tamper(chain)
+
+    one_pass = audit.verify_chain(workers=1)
+    in_workers = audit.verify_chain(workers=2, span_events=2)
+
+    assert one_pass.first_bad_seq == first_bad_seq(chain)
+    assert in_workers == one_pass
+    assert audit.verify_chain(workers=1) == one_pass  # this process's connection still works
+
+
+@forks_despite_threads
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_long_chains_are_verified_by_one_worker_per_cpu(chain, monkeypatch):
+    if workers_cannot_open_the_test_database():
+        pytest.skip("worker processes cannot open an in-memory SQLite database")
+    monkeypatch.setattr(audit, "PARALLEL_MIN_EVENTS", chain)
+    monkeypatch.setattr(audit, "_available_cpus", lambda: 3)
+    # Other tests leave threads behind (tqdm's monitor); this one is about the length.
+    monkeypatch.setattr(audit.threading, "active_count", lambda: 1)
+
+    assert audit.parallel_workers(chain - 1) == 1
+    assert audit.parallel_workers(chain) == 3
+    result = audit.verify_chain()
+    assert result.ok
+    assert result.checked == chain
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_process_running_other_threads_verifies_in_one_process(chain, monkeypatch):
+    if workers_cannot_open_the_test_database():
+        pytest.skip("worker processes cannot open an in-memory SQLite database")
+    monkeypatch.setattr(audit, "PARALLEL_MIN_EVENTS", 1)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert audit.parallel_workers(chain) == 1  # forking it could deadlock the workers
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_events_at_whole_seconds_and_round_fractions_verify():
+    # PostgreSQL prints 10:00:00.5 and 10:00:00 for these; SQLite stores 10:00:00 without ".000000".
+    base = datetime.datetime(2025, 3, 1, 10, 0, tzinfo=datetime.UTC)
+    with transaction.atomic():
+        for microsecond in (0, 500000, 120, 999999, 100000):
+            audit.record("auth.login", at=base.replace(microsecond=microsecond))
+
+    assert audit.verify_chain().ok
+    assert audit.verify_chain(workers=1, span_events=2).ok
+
+
+def test_a_timestamp_stored_in_another_text_form_of_the_same_instant_verifies_on_sqlite(chain):
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite stores timestamps as text")
+    at = AuditEvent.objects.get(seq=2).at
+    write_column(AuditEvent, "at", 2, at.isoformat())  # "T" and "+00:00" instead of Django's form
+
+    assert audit.verify_chain().ok
+    write_column(AuditEvent, "at", 2, (at + datetime.timedelta(microseconds=1)).isoformat())
+    assert audit.verify_chain().first_bad_seq == 2
+
+
+def postgresql_timestamp_text(at: datetime.datetime) -> str:
+    """`at AT TIME ZONE 'UTC'` as PostgreSQL prints it: fraction without trailing zeros."""
+    text = at.strftime("%Y-%m-%d %H:%M:%S")
+    return text + f".{at.microsecond:06d}".rstrip("0") if at.microsecond else text
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=10**12),
+    at=st.datetimes(
+        min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1)
+    ),
+    actor=st.none() | st.uuids(),
+    org=st.none() | st.uuids(),
+    subject=st.none() | st.uuids(),
+    action=_codes,
+    target_type=_codes,
+    target_id=_codes,
+    fields=st.lists(_codes, max_size=4),
+    context=st.dictionaries(_codes, st.none() | st.integers() | st.booleans() | _codes, max_size=4),
+    driver=st.sampled_from(["sqlite_text", "postgresql_text"]),
+)
+def test_verifier_rebuilds_the_exact_canonical_text_from_text_columns(
+    seq, at, actor, org, subject, action, target_type, target_id, fields, context, driver
+):
+    at = at.replace(tzinfo=datetime.UTC)
+    expected = audit.canonical_event(
+        seq=seq,
+        at=at,
+        actor_id=actor,
+        organisation_id=org,
+        subject_id=subject,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        fields=fields,
+        context=context,
+    )
+    if driver == "sqlite_text":  # what verify selects: CAST(at AS TEXT), hex UUIDs
+        ids = [value.hex if value else None for value in (actor, org, subject)]
+        raw_at = str(at.replace(tzinfo=None))
+    else:  # CAST(... AS TEXT) of UUIDs and of at AT TIME ZONE 'UTC'
+        ids = [str(value) if value else None for value in (actor, org, subject)]
+        raw_at = postgresql_timestamp_text(at)
+    row = (
+        seq,
+        raw_at,
+        *ids,
+        action,
+        target_type,
+        target_id,
+        json.dumps(fields),
+        json.dumps(context, separators=(", ", ": ")),
+    )
+    # Twice: the second answer comes from the verifier's memo of repeated values.
+    assert audit._canonical_from_row(row) == expected
     assert audit._canonical_from_row(row) == expected
