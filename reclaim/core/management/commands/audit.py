@@ -14,6 +14,12 @@ from reclaim.core import audit
 from reclaim.core.models import AuditHead
 
 
+class _ProgressBar(tqdm):
+    # No monitor thread: verification forks worker processes, and forking a process that runs
+    # other threads can deadlock the children.
+    monitor_interval = 0
+
+
 class Command(BaseCommand):
     help = "Verify the audit hash chain, or write a signed checkpoint of its head."
 
@@ -36,7 +42,9 @@ class Command(BaseCommand):
 
     def verify(self, options: dict[str, Any]) -> None:
         total = AuditHead.objects.get(pk=1).seq
-        with tqdm(total=total, unit="event", disable=total < 50000, file=self.stderr) as bar:
+        with _ProgressBar(
+            total=total, unit="event", disable=total < 50000, file=self.stderr
+        ) as bar:
             result = audit.verify_chain(progress=bar)
         if not result.ok:
             raise CommandError(
