@@ -272,6 +272,14 @@ def _raw_rows(
     params = [value for _, value in bounds if value is not None]
     sql = f"SELECT {_verify_columns()} FROM {table}"  # noqa: S608
     sql += f" WHERE {where} ORDER BY seq" if where else " ORDER BY seq"
+    if connection.vendor == "sqlite":
+        # One SELECT reads one snapshot. No transaction: ours begin IMMEDIATE, which would take
+        # the write lock, block every audited action and serialise the workers.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(chunk_size):
+                yield from rows
+        return
     # In a transaction (savepoint) of its own: stopping early cancels a PostgreSQL stream, which
     # must not abort the caller's transaction.
     if connection.vendor == "postgresql" and psycopg.pq.version() >= 170000:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import sqlite3
 import threading
 
 import pytest
@@ -630,6 +631,21 @@ def test_a_process_running_other_threads_verifies_in_one_process(chain, monkeypa
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_reading_the_chain_leaves_sqlites_write_lock_to_audited_actions(chain):
+    if connection.vendor != "sqlite" or workers_cannot_open_the_test_database():
+        pytest.skip("only a SQLite database file has a write lock other connections share")
+    rows = audit._raw_rows(chunk_size=1)
+    next(rows)  # the chain is being read
+    writer = sqlite3.connect(connection.settings_dict["NAME"], timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # raises "database is locked" if verify held the lock
+        writer.rollback()
+    finally:
+        writer.close()
+        rows.close()
 
 
 def test_events_at_whole_seconds_and_round_fractions_verify():
