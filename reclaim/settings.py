@@ -143,6 +143,9 @@ def database_from_url(url: str, test_name: str) -> dict[str, Any]:
         }
     else:
         config.setdefault("OPTIONS", {})
+        # Short queries only: PostgreSQL's JIT spent 0.7 s compiling a directory match that
+        # runs in far less (docs/performance.md).
+        config["OPTIONS"].setdefault("options", "-c jit=off")
         config["CONN_HEALTH_CHECKS"] = True
     config["TEST"] = {"NAME": test_name}
     return config

@@ -271,3 +271,20 @@ def test_a_file_holding_what_no_database_stores_is_checked_record_by_record(tmp_
         "description: contains a NUL byte or an invalid character"
     ]
     assert Service.objects.count() == 1
+
+
+def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(hsds_io, "ANALYZE_AFTER", 2)
+    with CaptureQueriesContext(connection) as small:
+        hsds_io.import_hsds(write_json(tmp_path, [our_service()], "one.json"))
+    with CaptureQueriesContext(connection) as large:
+        hsds_io.import_hsds(write_json(tmp_path, [our_service(), our_service()], "two.json"))
+
+    def analyzed(queries: Any) -> set[str]:
+        return {q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")}
+
+    assert not analyzed(small)
+    assert any("directory_service" in sql for sql in analyzed(large))

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from tqdm import tqdm
 
 from reclaim.core import audit
@@ -394,6 +394,8 @@ def import_source(
                         flush()
             bar.update(1)
         flush()
+        if sum(summary.created.values()) >= ANALYZE_AFTER:
+            _refresh_statistics()
         rejections.sort(key=lambda item: item[0])
         summary.rejected.extend(rejection for _index, rejection in rejections)
         audit.record(
@@ -407,6 +409,25 @@ def import_source(
             },
         )
     return summary
+
+
+# After a large import the query planner's statistics are stale (SQLite has none until
+# ANALYZE runs): a directory match chose a scan of every language row per service.
+ANALYZE_AFTER = 1000
+DIRECTORY_TABLES = (
+    Organization,
+    Location,
+    Service,
+    ServiceType,
+    ServiceLanguage,
+    ServiceAtLocation,
+)
+
+
+def _refresh_statistics() -> None:
+    with connection.cursor() as cursor:
+        for model in DIRECTORY_TABLES:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _record_rejection(save: Any) -> str | None:
