@@ -18,6 +18,7 @@ import re
 import threading
 import uuid
 from collections.abc import Generator, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -215,8 +216,8 @@ class VerifyResult:
 # Below this many events one pass in this process is about as fast: forking the workers and
 # connecting costs ~0.1 s (measured), the pass verifies 100,000+ events/s.
 PARALLEL_MIN_EVENTS = 100_000
-# Several spans per worker, so a break early in the chain stops the others sooner.
-SPANS_PER_WORKER = 4
+# Several spans per worker: after a break, only the spans already started are finished.
+SPANS_PER_WORKER = 8
 
 
 _VERIFY_COLUMNS = (
@@ -536,13 +537,18 @@ def _verify_in_processes(
     spans: list[tuple[int | None, int | None]], workers: int, chunk_size: int, progress: Any
 ) -> VerifyResult:
     starts = [1 if first is None else first for first, _ in spans]
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
-    # Leaving the block terminates the pool: after a break the remaining spans are not needed.
-    with pool:
-        results = pool.imap(
-            _verify_span_in_worker, [(first, last, chunk_size) for first, last in spans]
-        )
-        return _join_spans(starts, results, progress)
+    context = multiprocessing.get_context("fork")
+    # An executor, not a Pool: a worker that dies (killed, out of memory) fails the
+    # verification with BrokenProcessPool instead of leaving it waiting forever.
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        futures = [
+            pool.submit(_verify_span_in_worker, (first, last, chunk_size)) for first, last in spans
+        ]
+        try:
+            return _join_spans(starts, (future.result() for future in futures), progress)
+        finally:  # after a break the spans not started are not needed
+            for future in futures:
+                future.cancel()
 
 
 def verify_chain(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import os
 import sqlite3
 import threading
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from django.core.management import call_command
@@ -616,6 +618,17 @@ def test_long_chains_are_verified_by_one_worker_per_cpu(chain, monkeypatch):
     result = audit.verify_chain()
     assert result.ok
     assert result.checked == chain
+
+
+@forks_despite_threads
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_worker_that_dies_fails_the_verification_instead_of_hanging(chain, monkeypatch):
+    if workers_cannot_open_the_test_database():
+        pytest.skip("worker processes cannot open an in-memory SQLite database")
+    monkeypatch.setattr(audit, "_verify_span", lambda *args: os._exit(1))  # as if killed
+
+    with pytest.raises(BrokenProcessPool):
+        audit.verify_chain(workers=2, span_events=2)
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
