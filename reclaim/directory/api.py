@@ -281,4 +281,6 @@ def match(request: AuthedRequest, payload: MatchIn) -> dict[str, Any]:
         "excluded": [
             {"service": view(item), "reasons": _reasons(item)} for item in found.result.excluded
         ],
+        "ranked_total": found.ranked_total,
+        "excluded_total": found.excluded_total,
     }

@@ -162,6 +162,10 @@ class MatchOut(Schema):
     needs: list[str]
     ranked: list[RankedOut]
     excluded: list[ExcludedOut]
+    ranked_total: int = Field(description="How many services fit; `ranked` holds the best.")
+    excluded_total: int = Field(
+        description="How many were left out; `excluded` holds the first by name."
+    )
 
 
 class RejectionOut(Schema):

@@ -191,3 +191,16 @@ def test_service_types_lists_the_taxonomy(login, caseworker):
     housing = next(item for item in body if item["code"] == "safe_housing")
     assert housing["needs"] == ["housing", "safety"]
     assert json.dumps(body)
+
+
+def test_match_gives_totals_beside_the_shown_services(login, caseworker, shelter):
+    make_service(name="Men's shelter", gender_eligibility="men")
+    response = login(caseworker).post(
+        f"{API}/match", {"needs": ["housing"], "gender": "woman"}, content_type="application/json"
+    )
+    body = response.json()
+    assert (body["ranked_total"], body["excluded_total"]) == (
+        len(body["ranked"]),
+        len(body["excluded"]),
+    )
+    assert body["excluded_total"] == 1 and body["ranked_total"] >= 1

@@ -242,3 +242,23 @@ def test_a_page_past_the_end_shows_the_last_page(login, caseworker, shelter):
     response = login(caseworker).get("/directory/", {"page": "9"})
     assert response.status_code == 200
     assert b"Refugio Luz" in response.content
+
+
+def test_find_services_shows_the_best_and_says_how_many_fit_and_were_left_out(
+    login, caseworker, survivor
+):
+    from reclaim.directory.services.search import MATCH_LIMIT
+
+    for number in range(MATCH_LIMIT + 2):
+        make_service(name=f"Shelter {number:02}")
+    for number in range(MATCH_LIMIT + 1):
+        make_service(name=f"Men's house {number:02}", gender_eligibility="men")
+    response = login(caseworker).post(
+        f"/directory/find/{survivor.pk}/", {"needs": ["housing"], "gender": "woman"}
+    )
+    content = response.content.decode()
+    assert f"The best {MATCH_LIMIT} of {MATCH_LIMIT + 2} services that fit." in content
+    assert f"{MATCH_LIMIT + 1} services left out; the first {MATCH_LIMIT} by name:" in content
+    assert content.count("/referrals/new/") + content.count("does not receive referrals") == (
+        MATCH_LIMIT
+    )
