@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -38,6 +39,7 @@ from reclaim.core import audit
 from reclaim.core.errors import ValidationFailed
 
 from ..matching import (
+    DISTANCE_HORIZON_KM,
     MEN,
     POINTS_CAPACITY,
     POINTS_DISTANCE,
@@ -461,8 +463,21 @@ def match_services(
         rows = list(light)  # what the box holds: all needed to count what is in reach
     else:
         cutoff = list(eligible.order_by("-base").values_list("base", flat=True)[limit - 1 : limit])
-        reach = POINTS_DISTANCE if near is not None else 0
-        rows = list(light.filter(base__gte=cutoff[0] - reach)) if cutoff else list(light)
+        if not cutoff:
+            rows = list(light)
+        elif near is None:
+            rows = list(light.filter(base__gte=cutoff[0]))
+        else:
+            # The limit-th best score is at least `cutoff`. Beyond the closeness horizon a
+            # service gains nothing, so it needs `cutoff` already; inside, it may gain up to
+            # POINTS_DISTANCE. Everything left out scores below the limit-th best.
+            within_horizon = _within_box(near, DISTANCE_HORIZON_KM)
+            rows = list(
+                light.filter(
+                    Q(base__gte=cutoff[0])
+                    | (Q(base__gte=cutoff[0] - POINTS_DISTANCE) & within_horizon)
+                )
+            )
     distances = distances_km([pk for pk, _name, _base in rows], near)
     too_far = {
         pk
@@ -475,10 +490,10 @@ def match_services(
             row[2] + closeness_points(distances.get(row[0])), distances.get(row[0]), row[1], row[0]
         )
     )
-    ranked_total = len(in_reach) if distance_limit is not None else eligible.count()
-
+    counts = of_types.aggregate(fit=Count("pk", filter=rules), out=Count("pk", filter=~rules))
+    ranked_total = len(in_reach) if distance_limit is not None else counts["fit"]
+    excluded_total = counts["out"] + len(too_far)
     left_out = of_types.exclude(rules)
-    excluded_total = left_out.count() + len(too_far)
     shown_out = list(left_out.order_by("name", "id").values_list("pk", flat=True)[:limit])
     shown_out += sorted(too_far, key=str)[: max(0, limit - len(shown_out))]
     shown = [row[0] for row in in_reach[:limit]]
