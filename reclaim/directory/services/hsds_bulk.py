@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
-from ..hsds import ParsedLocation, ParsedOrganization, ParsedService
+from ..hsds import ORGANIZATION_COLUMNS, ParsedLocation, ParsedOrganization, ParsedService
 from ..models import (
     Location,
     Organization,
@@ -32,22 +32,7 @@ from ..models import (
 )
 from .entries import search_text
 
-ORGANIZATION_UPDATE = [
-    "name",
-    "alternate_name",
-    "description",
-    "email",
-    "website",
-    "tax_status",
-    "tax_id",
-    "year_incorporated",
-    "legal_status",
-    "logo",
-    "uri",
-    "parent_organization_id",
-    "hsds_extra",
-    "updated_at",
-]
+ORGANIZATION_UPDATE = [*ORGANIZATION_COLUMNS, "hsds_extra", "updated_at"]
 
 
 @dataclass
@@ -145,6 +130,23 @@ def _upsert(
         cursor.executemany(statement + row_sql + conflict, params)
 
 
+def _embedded(
+    services: Iterable[ParsedService],
+) -> tuple[dict[uuid.UUID, ParsedOrganization], dict[uuid.UUID, ParsedLocation]]:
+    """The organisations and locations these services carry inside them, by id (last wins)."""
+    organizations: dict[uuid.UUID, ParsedOrganization] = {}
+    locations: dict[uuid.UUID, ParsedLocation] = {}
+    for parsed in services:
+        if parsed.organization is not None:
+            organizations[parsed.organization.id] = parsed.organization
+            for location in parsed.organization.locations:
+                locations[location.id] = location
+        for link in parsed.locations:
+            if link.location is not None:
+                locations[link.location.id] = link.location
+    return organizations, locations
+
+
 def write_services(
     batch: Sequence[ParsedService],
     *,
@@ -158,16 +160,7 @@ def write_services(
     """
     outcome = BatchOutcome()
 
-    organizations: dict[uuid.UUID, ParsedOrganization] = {}
-    locations: dict[uuid.UUID, ParsedLocation] = {}
-    for parsed in batch:
-        if parsed.organization is not None:
-            organizations[parsed.organization.id] = parsed.organization
-            for location in parsed.organization.locations:
-                locations[location.id] = location
-        for link in parsed.locations:
-            if link.location is not None:
-                locations[link.location.id] = link.location
+    organizations, locations = _embedded(batch)
 
     # Which organisations and locations exist already (for "created" and for references).
     org_refs = {
@@ -210,15 +203,7 @@ def write_services(
             continue
         kept.append((parsed, organization_id))
     if outcome.rejected:
-        organizations, locations = {}, {}
-        for parsed, _org in kept:
-            if parsed.organization is not None:
-                organizations[parsed.organization.id] = parsed.organization
-                for location in parsed.organization.locations:
-                    locations[location.id] = location
-            for link in parsed.locations:
-                if link.location is not None:
-                    locations[link.location.id] = link.location
+        organizations, locations = _embedded(parsed for parsed, _org in kept)
 
     _upsert(
         Organization,
