@@ -200,7 +200,9 @@ def check_in_process_target() -> None:
     from django.db import connection
 
     name = str(connection.settings_dict["NAME"])
-    if name.startswith("test_") or "memory" in name or settings.DEMO or settings.DEBUG:
+    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+    in_tests = name.startswith("test_") or "memory" in name or name == str(test_name)
+    if in_tests or settings.DEMO or settings.DEBUG:
         return
     raise SystemExit(
         "--in-process adds synthetic data to the configured database; it only runs in tests, "
