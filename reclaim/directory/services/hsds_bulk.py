@@ -3,8 +3,8 @@
 `import_source` (hsds_io.py) parses and validates each service document on its own, then
 hands batches of the valid ones here. A batch is written inside a savepoint: what exists is
 read once per table, organisations, locations and services are upserted (INSERT … ON
-CONFLICT DO UPDATE, the same on SQLite and PostgreSQL), and the child rows (service types,
-languages, service-at-location links) are replaced. The outcome is the one the
+CONFLICT DO UPDATE through `executemany`, the same on SQLite and PostgreSQL), and the child
+rows (service types, languages, service-at-location links) are replaced. The outcome is the one the
 record-at-a-time path gives: a service whose organisation or location is nowhere is
 rejected with the same reason, and anything the database refuses makes the caller redo the
 batch record by record, so that only the culprit is rejected.
@@ -84,8 +84,8 @@ def _same(value: Any) -> Any:
 def _upsert(
     model: type[models.Model], rows: Sequence[dict[str, Any]], update: list[str] | None
 ) -> None:
-    """INSERT … ON CONFLICT (id) DO UPDATE the `update` columns, many rows a statement
-    (a plain INSERT when `update` is None).
+    """INSERT … ON CONFLICT (id) DO UPDATE the `update` columns for every row, one short
+    statement run with `executemany` (a plain INSERT when `update` is None).
 
     Each row maps attnames to values; a column a row leaves out gets the field's default.
     The ORM's bulk_create spent most of an import compiling SQL; this writes the same rows.
