@@ -26,7 +26,8 @@ from reclaim.directory.matching import Preferences
 from reclaim.directory.models import Service
 from reclaim.directory.services import demo as directory_demo
 from reclaim.directory.services.hsds_io import export_services, import_hsds
-from reclaim.directory.services.search import Point, SearchFilters, match_services, search_services
+from reclaim.directory.services.search import Point, SearchFilters, search_services
+from reclaim.directory.services.service_matching import match_services
 from reclaim.referrals import services as referrals
 from reclaim.survivors import services as survivor_services
 from reclaim.survivors.models import Consent

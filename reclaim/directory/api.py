@@ -33,7 +33,7 @@ from .schemas import (
     ServicePageOut,
     ServiceTypeOut,
 )
-from .services import entries, hsds_io, search
+from .services import entries, hsds_io, search, service_matching
 from .taxonomy import SERVICE_TYPES
 
 router = Router(tags=["directory"])
@@ -238,7 +238,7 @@ def match(request: AuthedRequest, payload: MatchIn) -> dict[str, Any]:
     if payload.survivor_id is not None:
         survivor = survivor_services.get_survivor(payload.survivor_id, by=request.auth)
         if needs is None:
-            needs = search.needs_from_care(survivor, by=request.auth) or []
+            needs = service_matching.needs_from_care(survivor, by=request.auth) or []
     preferences = Preferences(
         languages=tuple(code.lower() for code in payload.languages),
         gender=payload.gender,
@@ -258,7 +258,7 @@ def match(request: AuthedRequest, payload: MatchIn) -> dict[str, Any]:
             "max_distance_km: give a starting point (latitude and longitude) too.",
             field="max_distance_km",
         )
-    found = search.match_services(
+    found = service_matching.match_services(
         needs or [], preferences, by=request.auth, near=near, survivor=survivor
     )
 

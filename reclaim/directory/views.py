@@ -30,7 +30,7 @@ from reclaim.survivors import services as survivor_services
 
 from . import hsds, services
 from .forms import CapacityForm, DirectorySearchForm, FindServicesForm, ImportForm, ServiceForm
-from .services import entries, hsds_io, search
+from .services import entries, hsds_io, search, service_matching
 from .taxonomy import service_type_label
 
 PAGE_SIZE = 25
@@ -212,7 +212,7 @@ def find_services(request: HttpRequest, survivor_id: Any) -> HttpResponse:
         form = FindServicesForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            match = search.match_services(
+            match = service_matching.match_services(
                 data["needs"],
                 form.preferences(),
                 by=request.user,
@@ -220,8 +220,8 @@ def find_services(request: HttpRequest, survivor_id: Any) -> HttpResponse:
                 survivor=survivor,
             )
     else:
-        needs = search.needs_from_care(survivor, by=request.user) or []
-        preferences = search.suggested_preferences(survivor, by=request.user)
+        needs = service_matching.needs_from_care(survivor, by=request.user) or []
+        preferences = service_matching.suggested_preferences(survivor, by=request.user)
         form = FindServicesForm(initial=FindServicesForm.initial_from(preferences, needs))
     context: dict[str, Any] = {
         "survivor": survivor,

@@ -13,13 +13,8 @@ from bench.operations import READ_OVERHEAD_MAX
 from reclaim.directory.matching import MatchResult, Preferences, rank_services
 from reclaim.directory.models import Service, ServiceStatus
 from reclaim.directory.services.entries import services_queryset
-from reclaim.directory.services.search import (
-    Point,
-    SearchFilters,
-    candidate_for,
-    distances_km,
-    search_services,
-)
+from reclaim.directory.services.search import Point, SearchFilters, distances_km, search_services
+from reclaim.directory.services.service_matching import candidate_for
 from reclaim.referrals.models import Notification, Referral, ReferralEvent
 
 NETWORK_OPERATIONS = (

@@ -10,7 +10,7 @@ import pytest
 
 from reclaim.directory.matching import Preferences, rank_services
 from reclaim.directory.models import Location, Service, ServiceAtLocation, ServiceType
-from reclaim.directory.services import search
+from reclaim.directory.services import search, service_matching
 from reclaim.directory.taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
 from tests.directory.factories import make_service
 
@@ -62,7 +62,9 @@ def _reference(needs: list[str], preferences: Preferences, near: Any) -> Any:
     services = list(queryset)
     distances = search.distances_km([s.pk for s in services], near)
     return rank_services(
-        [search.candidate_for(s, distances.get(s.pk)) for s in services], needs, preferences
+        [service_matching.candidate_for(s, distances.get(s.pk)) for s in services],
+        needs,
+        preferences,
     )
 
 
@@ -96,7 +98,9 @@ def test_the_sql_match_equals_ranking_every_candidate(caseworker, seed, limit):
             if near is None and preferences.max_distance_km is not None:
                 continue
             expected = _reference(needs, preferences, near)
-            match = search.match_services(needs, preferences, by=caseworker, near=near, limit=limit)
+            match = service_matching.match_services(
+                needs, preferences, by=caseworker, near=near, limit=limit
+            )
             context = (needs, preferences, near)
             assert _explained(match.result.ranked) == _explained(expected.ranked[:limit]), context
             assert match.ranked_total == len(expected.ranked), context
@@ -112,7 +116,7 @@ def test_a_match_loads_only_what_it_shows(caseworker, django_assert_max_num_quer
     _directory(3, count=60)
     assert Service.objects.count() == 60
     with django_assert_max_num_queries(14):
-        match = search.match_services(
+        match = service_matching.match_services(
             ["housing"], Preferences(), by=caseworker, near=search.Point(*CENTRE), limit=3
         )
     assert len(match.result.ranked) == 3

@@ -7,7 +7,7 @@ import pytest
 from reclaim.core.errors import Forbidden, ValidationFailed
 from reclaim.core.models import AuditEvent
 from reclaim.directory.matching import Preferences
-from reclaim.directory.services import search
+from reclaim.directory.services import search, service_matching
 from reclaim.directory.services.entries import update_service
 from reclaim.directory.services.search import Point, SearchFilters
 from tests.directory.factories import DirectoryOrganizationFactory, make_service
@@ -147,7 +147,7 @@ def test_survivors_in_the_portal_cannot_search(directory, survivor_user):
 
 
 def test_match_ranks_and_leaves_out_with_reasons(directory, caseworker):
-    match = search.match_services(
+    match = service_matching.match_services(
         ["housing", "mental_health"],
         Preferences(languages=("es",), needs_open_capacity=True),
         by=caseworker,
@@ -161,7 +161,7 @@ def test_match_ranks_and_leaves_out_with_reasons(directory, caseworker):
 
 
 def test_match_for_a_survivor_is_audited_on_the_record(directory, caseworker, survivor):
-    search.match_services(["housing"], Preferences(), by=caseworker, survivor=survivor)
+    service_matching.match_services(["housing"], Preferences(), by=caseworker, survivor=survivor)
     event = AuditEvent.objects.filter(action="directory.match").latest("seq")
     assert event.subject_id == survivor.pk
     assert event.context["needs"] == ["housing"]
@@ -169,19 +169,19 @@ def test_match_for_a_survivor_is_audited_on_the_record(directory, caseworker, su
 
 def test_unknown_needs_are_refused(caseworker):
     with pytest.raises(ValidationFailed) as error:
-        search.match_services(["wizardry"], Preferences(), by=caseworker)
+        service_matching.match_services(["wizardry"], Preferences(), by=caseworker)
     assert error.value.field == "needs"
 
 
 def test_preferences_from_profile_reads_gender_age_and_languages():
     import datetime
 
-    prefs = search.preferences_from_profile(
+    prefs = service_matching.preferences_from_profile(
         {"gender": "Feminine", "date_of_birth": datetime.date(2000, 6, 2), "languages": ["es"]},
         today=datetime.date(2026, 6, 1),
     )
     assert (prefs.gender, prefs.age, prefs.languages) == ("woman", 25, ("es",))
-    unsaid = search.preferences_from_profile(
+    unsaid = service_matching.preferences_from_profile(
         {"gender": "PreferNotToSay"}, today=datetime.date(2026, 6, 1)
     )
     assert (unsaid.gender, unsaid.age, unsaid.languages) == (None, None, ())
@@ -197,7 +197,7 @@ def test_match_with_a_distance_limit_ranks_near_and_unlocated_services_only(case
     make_service(name="Edge shelter", latitude=40.80, longitude=-3.70)  # ~43 km north
     make_service(name="Far shelter", latitude=41.39, longitude=2.17)  # Barcelona, ~500 km
     make_service(name="Mobile outreach")  # no site: distance unknown, still considered
-    match = search.match_services(
+    match = service_matching.match_services(
         ["housing"], Preferences(max_distance_km=50), by=caseworker, near=MADRID
     )
     considered = {item.candidate.name for item in match.result.ranked} | {
@@ -205,5 +205,7 @@ def test_match_with_a_distance_limit_ranks_near_and_unlocated_services_only(case
     }
     assert {"Near shelter", "Edge shelter", "Mobile outreach"} <= considered
     assert "Far shelter" not in considered
-    unlimited = search.match_services(["housing"], Preferences(), by=caseworker, near=MADRID)
+    unlimited = service_matching.match_services(
+        ["housing"], Preferences(), by=caseworker, near=MADRID
+    )
     assert "Far shelter" in {item.candidate.name for item in unlimited.result.ranked}

@@ -247,7 +247,7 @@ def test_a_page_past_the_end_shows_the_last_page(login, caseworker, shelter):
 def test_find_services_shows_the_best_and_says_how_many_fit_and_were_left_out(
     login, caseworker, survivor
 ):
-    from reclaim.directory.services.search import MATCH_LIMIT
+    from reclaim.directory.services.service_matching import MATCH_LIMIT
 
     for number in range(MATCH_LIMIT + 2):
         make_service(name=f"Shelter {number:02}")

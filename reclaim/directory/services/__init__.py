@@ -3,7 +3,8 @@
 - `entries`: reading and editing services, organisations and capacity (the contract other apps
   use: `get_service`, `service_summary`);
 - `hsds_io`: HSDS 3.0 import and export (JSON and CSV datapackage);
-- `search`: full-text search, filters, distance, and matching a survivor's needs;
+- `search`: full-text search, filters and distance;
+- `service_matching`: matching a survivor's needs to services (the pure ranking is `matching`);
 - `demo`: the synthetic directory of the demo network (`seed_directory`).
 """
 
