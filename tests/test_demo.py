@@ -15,6 +15,7 @@ from reclaim import seed
 from reclaim.core.models import AuditEvent, Membership, Organisation, Team, User
 from reclaim.survivors import services
 from reclaim.survivors.models import Survivor
+from tests.shared_data import rolled_back_afterwards
 
 TODAY = datetime.date(2026, 1, 15)
 
@@ -103,67 +104,17 @@ def test_seeding_with_a_higher_target_only_adds_the_missing_survivors():
     assert len(after) == 7
 
 
-def test_every_demo_account_logs_in_with_the_printed_password():
-    seed.seed_demo(survivors_wanted=0, progress=False)
+def test_demo_survivors_have_a_care_history_to_show():
+    from reclaim.care import services as care
 
-    for account in seed.ACCOUNTS:
-        assert authenticate(username=account.username, password=seed.DEMO_PASSWORD) is not None
-
-
-def test_seeded_survivors_are_readable_through_the_services_and_encrypted_at_rest():
     seed.seed_demo(survivors_wanted=6, progress=False)
-    plan = seed.synthetic_survivors(6)
-    caseworker = _user("casemanager")
-
-    caseload = services.list_caseload(by=caseworker)
-    assert caseload, "the first case manager has a caseload"
-    survivor = services.get_survivor(caseload[0].pk, by=caseworker)
-    profile = services.read_profile(survivor)
-
-    assert profile["legal_name"] in {p.profile["legal_name"] for p in plan}
-    raw = Survivor.objects.filter(pk=survivor.pk).values_list("legal_name", flat=True).get()
-    assert profile["legal_name"].encode() not in bytes(raw)
-
-
-def test_seeded_cases_and_consents_follow_the_plan():
-    count = 40
-    seed.seed_demo(survivors_wanted=count, progress=False)
-    plan = seed.synthetic_survivors(count)
-    admin = _user("admin")
-    survivors = _all_survivors()
-
-    statuses = Counter(case.status for s in survivors for case in services.list_cases(s, by=admin))
-    states = Counter(
-        services.consent_state(c) for s in survivors for c in services.list_consents(s, by=admin)
-    )
-
-    assert statuses == Counter(p.status for p in plan)
-    assert states == Counter(state for p in plan for _, state in p.consents)
-    assert {"active", "expired", "revoked"} <= set(states)
-
-
-def test_expired_and_revoked_demo_consents_do_not_allow_sharing():
-    seed.seed_demo(survivors_wanted=40, progress=False)
-    admin = _user("admin")
-
-    for survivor in _all_survivors():
-        for consent in services.list_consents(survivor, by=admin):
-            allowed = services.allows(
-                survivor, consent.recipient, consent.categories, consent.purpose
-            )
-            assert allowed == (services.consent_state(consent) == "active")
-
-
-def test_demo_survivor_account_sees_exactly_one_record():
-    seed.seed_demo(survivors_wanted=5, progress=False)
-
-    assert services.count_caseload(by=_user("survivor"), mine_only=False) == 1
-
-
-def test_partner_staff_see_no_seeded_record():
-    seed.seed_demo(survivors_wanted=5, progress=False)
-
-    assert services.count_caseload(by=_user("legalaid"), mine_only=False) == 0
+    manager = User.objects.get(username="casemanager")
+    first = services.list_caseload(by=manager)[0]
+    survivor = services.get_survivor(first.pk, by=manager)
+    progress = care.progress_data(survivor, by=manager)
+    assert len(progress["assessments"]) == 3
+    assert {line["instrument"] for line in progress["screenings"]} == {"phq9", "gad7"}
+    assert care.list_goals(survivor, by=manager)
 
 
 # --- the command --------------------------------------------------------------------------
@@ -207,24 +158,77 @@ def test_demo_command_serves_on_the_requested_address(demo_mode, monkeypatch):
     assert served["bind"] == "127.0.0.1:8123"
 
 
-def test_demo_survivors_have_a_care_history_to_show():
-    from reclaim.care import services as care
+# --- a seeded demo, looked at ---------------------------------------------------------------
 
-    seed.seed_demo(survivors_wanted=6, progress=False)
-    manager = User.objects.get(username="casemanager")
-    first = services.list_caseload(by=manager)[0]
-    survivor = services.get_survivor(first.pk, by=manager)
-    progress = care.progress_data(survivor, by=manager)
-    assert len(progress["assessments"]) == 3
-    assert {line["instrument"] for line in progress["screenings"]} == {"phq9", "gad7"}
-    assert care.list_goals(survivor, by=manager)
+SEEDED = 40  # enough survivors for every case status and consent state
 
 
-def test_demo_network_has_a_directory_and_referrals_in_the_partner_inbox():
-    from reclaim.directory.models import Service
-    from reclaim.referrals import services as referrals
+class TestTheSeededDemo:
+    """These tests look at one demo seeded once for the class (per worker), not each their own:
+    seeding is the slow part, and each test runs in its own savepoint on top of the seed."""
 
-    seed.seed_demo(survivors_wanted=6, progress=False)
-    assert Service.objects.count() >= 20
-    inbox = referrals.list_referrals(by=User.objects.get(username="legalaid"), box="received")
-    assert inbox
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def _seeded(cls, django_db_setup, django_db_blocker):
+        with rolled_back_afterwards(django_db_blocker):
+            seed.seed_demo(survivors_wanted=SEEDED, progress=False)
+            yield
+
+    def test_every_demo_account_logs_in_with_the_printed_password(self):
+        for account in seed.ACCOUNTS:
+            assert authenticate(username=account.username, password=seed.DEMO_PASSWORD) is not None
+
+    def test_seeded_survivors_are_readable_through_the_services_and_encrypted_at_rest(self):
+        plan = seed.synthetic_survivors(SEEDED)
+        caseworker = _user("casemanager")
+
+        caseload = services.list_caseload(by=caseworker)
+        assert caseload, "the first case manager has a caseload"
+        survivor = services.get_survivor(caseload[0].pk, by=caseworker)
+        profile = services.read_profile(survivor)
+
+        assert profile["legal_name"] in {p.profile["legal_name"] for p in plan}
+        raw = Survivor.objects.filter(pk=survivor.pk).values_list("legal_name", flat=True).get()
+        assert profile["legal_name"].encode() not in bytes(raw)
+
+    def test_seeded_cases_and_consents_follow_the_plan(self):
+        plan = seed.synthetic_survivors(SEEDED)
+        admin = _user("admin")
+        survivors = _all_survivors()
+
+        statuses = Counter(
+            case.status for s in survivors for case in services.list_cases(s, by=admin)
+        )
+        states = Counter(
+            services.consent_state(c)
+            for s in survivors
+            for c in services.list_consents(s, by=admin)
+        )
+
+        assert statuses == Counter(p.status for p in plan)
+        assert states == Counter(state for p in plan for _, state in p.consents)
+        assert {"active", "expired", "revoked"} <= set(states)
+
+    def test_expired_and_revoked_demo_consents_do_not_allow_sharing(self):
+        admin = _user("admin")
+
+        for survivor in _all_survivors():
+            for consent in services.list_consents(survivor, by=admin):
+                allowed = services.allows(
+                    survivor, consent.recipient, consent.categories, consent.purpose
+                )
+                assert allowed == (services.consent_state(consent) == "active")
+
+    def test_demo_survivor_account_sees_exactly_one_record(self):
+        assert services.count_caseload(by=_user("survivor"), mine_only=False) == 1
+
+    def test_partner_staff_see_no_seeded_record(self):
+        assert services.count_caseload(by=_user("legalaid"), mine_only=False) == 0
+
+    def test_demo_network_has_a_directory_and_referrals_in_the_partner_inbox(self):
+        from reclaim.directory.models import Service
+        from reclaim.referrals import services as referrals
+
+        assert Service.objects.count() >= 20
+        inbox = referrals.list_referrals(by=User.objects.get(username="legalaid"), box="received")
+        assert inbox
