@@ -233,3 +233,50 @@ class ServiceAtLocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} @ {self.location_id}"
+
+
+class ServiceMatchRow(models.Model):
+    """What matching reads of a service, for one needs-domain code its types meet.
+
+    Derived data, rebuilt by `services.match_rows.refresh_match_rows` on every write to the
+    service; never edited on its own. `need` is "" on the row every typed service has.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+", db_index=False)
+    need = models.CharField(max_length=40)
+    # The name case-folded, as the ranking breaks ties (`matching.rank_key`).
+    name_key = models.CharField(max_length=255)
+    need_mask = models.BigIntegerField()
+    language_mask = models.BigIntegerField()
+    is_active = models.BooleanField()
+    gender_eligibility = models.CharField(max_length=10)
+    minimum_age = models.PositiveSmallIntegerField(null=True)
+    maximum_age = models.PositiveSmallIntegerField(null=True)
+    capacity_available = models.PositiveIntegerField(null=True)
+    free_of_charge = models.BooleanField(null=True)
+    immigration_status_required = models.BooleanField()
+    interpretation_available = models.BooleanField()
+    female_staff_available = models.BooleanField()
+    survivor_led = models.BooleanField()
+    lgbtq_affirming = models.BooleanField()
+    # The points every match gives this service, whatever is asked (matching.score_candidate).
+    fixed_points = models.SmallIntegerField()
+    cell = models.IntegerField()
+    site_count = models.PositiveSmallIntegerField()
+    # The site, when the service has exactly one located site.
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    # The site on the unit sphere (`match_rows.unit_vector`): ordering by distance in SQL.
+    x = models.FloatField(null=True)
+    y = models.FloatField(null=True)
+    z = models.FloatField(null=True)
+
+    class Meta:
+        # Matching reads rows by need and cell from an index holding every column (added in
+        # the 0004 migration, as each database spells it), never from the table itself.
+        constraints = [
+            models.UniqueConstraint(fields=["service", "need"], name="directory_match_row_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} meets {self.need or 'any need'}"

@@ -15,6 +15,7 @@ from reclaim.directory.models import (
     ServiceType,
 )
 from reclaim.directory.services.entries import refresh_search_document
+from reclaim.directory.services.match_rows import refresh_match_rows
 
 
 class DirectoryOrganizationFactory(factory.django.DjangoModelFactory):
@@ -48,4 +49,5 @@ def make_service(
         )
         ServiceAtLocation.objects.create(service=service, location=location)
     refresh_search_document(service)
+    refresh_match_rows([service.pk])
     return service

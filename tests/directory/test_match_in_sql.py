@@ -11,6 +11,7 @@ import pytest
 from reclaim.directory.matching import Preferences, rank_services
 from reclaim.directory.models import Location, Service, ServiceAtLocation, ServiceType
 from reclaim.directory.services import search, service_matching
+from reclaim.directory.services.match_rows import refresh_match_rows
 from reclaim.directory.taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
 from tests.directory.factories import make_service
 
@@ -25,7 +26,7 @@ def _directory(seed: int, count: int = 90) -> None:
         service = make_service(
             name=rng.choice(["Casa", "casa", "Refugio", "Árbol", "Haven"]) + f" {number % 7}",
             types=tuple(rng.sample(TYPES, rng.randint(1, 2))),
-            languages=tuple(rng.sample(["en", "es", "fr"], rng.randint(0, 2))),
+            languages=tuple(rng.sample(["en", "es", "fr", "qu"], rng.randint(0, 2))),
             latitude=CENTRE[0] + rng.uniform(-0.6, 0.6) if located else None,
             longitude=CENTRE[1] + rng.uniform(-0.6, 0.6) if located else None,
             status=rng.choice(["active"] * 6 + ["inactive"]),
@@ -50,6 +51,7 @@ def _directory(seed: int, count: int = 90) -> None:
                 longitude=CENTRE[1] + rng.uniform(-0.6, 0.6),
             )
             ServiceAtLocation.objects.create(service=service, location=site)
+            refresh_match_rows([service.pk])  # as an import that adds a site does
 
 
 def _reference(needs: list[str], preferences: Preferences, near: Any) -> Any:
@@ -79,6 +81,8 @@ PREFERENCES = [
     Preferences(survivor_led=True, free_only=True, lgbtq_affirming=True, gender="man"),
     Preferences(women_only=True, female_staff=True, has_immigration_status=False, age=30),
     Preferences(max_distance_km=12.0, needs_open_capacity=True),
+    # A language matching has no bit for, and a limit too wide for the grid cells.
+    Preferences(languages=("qu", "es"), max_distance_km=900.0, female_staff=True),
 ]
 NEEDS = [[], ["housing"], ["legal_immigration", "mental_health"], ["employment", "housing"]]
 

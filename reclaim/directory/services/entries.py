@@ -38,6 +38,7 @@ from ..models import (
     ServiceType,
 )
 from ..taxonomy import SERVICE_TYPE_CODES, service_type_label
+from .match_rows import refresh_match_rows
 
 
 def _prefetched(queryset: QuerySet[Service]) -> QuerySet[Service]:
@@ -54,6 +55,19 @@ def _prefetched(queryset: QuerySet[Service]) -> QuerySet[Service]:
 def services_queryset() -> QuerySet[Service]:
     """Every service with what a summary or an HSDS document needs, in few queries."""
     return _prefetched(Service.objects.all())
+
+
+def service_views_queryset() -> QuerySet[Service]:
+    """Services with just what `service_view` shows (no sites, no HSDS extras): a list of
+    matches loads 50 of them on every request."""
+    return (
+        Service.objects.select_related("organization")
+        .defer("hsds_extra", "search_document", "organization__hsds_extra")
+        .prefetch_related(
+            Prefetch("service_types", queryset=ServiceType.objects.only("service_id", "code")),
+            Prefetch("languages", queryset=ServiceLanguage.objects.only("service_id", "code")),
+        )
+    )
 
 
 def get_service(service_id: Any) -> Service:
@@ -404,6 +418,7 @@ def create_service(*, by: Any, values: dict[str, Any]) -> Service:
         changed = _apply(service, cleaned)
         service.save()
         refresh_search_document(service)
+        refresh_match_rows([service.pk])
         audit.record("directory.service.create", actor=by, target=service, fields=sorted(changed))
     return get_service(service.pk)
 
@@ -422,6 +437,7 @@ def update_service(service: Service, *, by: Any, changes: dict[str, Any]) -> Ser
         if changed:
             service.save()
             refresh_search_document(service)
+            refresh_match_rows([service.pk])
             audit.record(
                 "directory.service.update", actor=by, target=service, fields=sorted(changed)
             )
@@ -466,6 +482,7 @@ def update_capacity(
             locked.capacity_unit = _choice(unit, CapacityUnit, "unit")
             fields.append("capacity_unit")
         locked.save(update_fields=[*fields, "updated_at"])
+        refresh_match_rows([locked.pk])
         audit.record(
             "directory.capacity.update",
             actor=by,

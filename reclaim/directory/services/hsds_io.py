@@ -33,10 +33,12 @@ from ..models import (
     Service,
     ServiceAtLocation,
     ServiceLanguage,
+    ServiceMatchRow,
     ServiceType,
 )
 from . import hsds_bulk
 from .entries import refresh_search_document, require_directory_editor, services_queryset
+from .match_rows import refresh_match_rows, services_at_locations
 
 DEFAULT_MAX_IMPORT_BYTES = 25 * 1024 * 1024
 
@@ -394,6 +396,7 @@ def import_source(
                         flush()
             bar.update(1)
         flush()
+        _refresh_match_rows(importer.saved)
         if sum(summary.created.values()) >= ANALYZE_AFTER:
             _refresh_statistics()
         rejections.sort(key=lambda item: item[0])
@@ -421,7 +424,16 @@ DIRECTORY_TABLES = (
     ServiceType,
     ServiceLanguage,
     ServiceAtLocation,
+    ServiceMatchRow,
 )
+
+
+def _refresh_match_rows(saved: Iterable[tuple[str, str]]) -> None:
+    """Match rows of every service saved, and of every service at a location saved."""
+    saved = list(saved)
+    locations = [pk for kind, pk in saved if kind == "location"]
+    services = [pk for kind, pk in saved if kind == "service"]
+    refresh_match_rows([*services, *services_at_locations(locations)])
 
 
 def _refresh_statistics() -> None:

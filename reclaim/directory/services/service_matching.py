@@ -8,24 +8,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import operator
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    Value,
-    When,
-)
+from django.db import connection, transaction
 from django.utils import timezone
 
 from reclaim.core import audit
@@ -34,27 +22,35 @@ from reclaim.core.errors import ValidationFailed
 from ..matching import (
     DISTANCE_HORIZON_KM,
     MEN,
-    POINTS_CAPACITY,
-    POINTS_DISTANCE,
     POINTS_INTERPRETATION,
     POINTS_LANGUAGE,
-    POINTS_LGBTQ_BASE,
     POINTS_PER_NEED,
     POINTS_PREFERRED,
-    POINTS_QUALITY,
-    POINTS_SHORT_WAIT,
     WOMEN,
     Candidate,
     MatchResult,
     Preferences,
     closeness_points,
+    haversine_km,
     rank_key,
     rank_services,
 )
-from ..models import Service, ServiceLanguage, ServiceStatus, ServiceType
-from ..taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
-from .entries import language_codes, require_staff, service_type_codes, services_queryset
-from .search import Point, _within_box, distances_km
+from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceMatchRow, ServiceType
+from .entries import language_codes, require_staff, service_type_codes, service_views_queryset
+from .match_rows import (
+    ANY_NEED,
+    LANGUAGE_BIT,
+    NEED_BIT,
+    SPREAD_CELL,
+    UNLOCATED_CELL,
+    cells_between,
+    language_mask,
+    unit_vector,
+)
+from .search import KM_PER_DEGREE, Point
+
+ROWS = ServiceMatchRow._meta.db_table
+LANGUAGES = ServiceLanguage._meta.db_table
 
 
 def candidate_for(service: Service, distance_km: float | None) -> Candidate:
@@ -84,15 +80,74 @@ def candidate_for(service: Service, distance_km: float | None) -> Candidate:
     )
 
 
-@dataclass(frozen=True)
 class Match:
-    """The best-ranked matches and a first few of those left out, with the services
-    themselves (for pages and the API), and how many there are of each in all."""
+    """The best-ranked matches and the first few of those left out, explained; how many
+    there are of each in all; and the services themselves, loaded when first asked for (for
+    pages and the API)."""
 
-    result: MatchResult
-    services: dict[Any, Service]
-    ranked_total: int = 0
-    excluded_total: int = 0
+    def __init__(self, result: MatchResult, ranked_total: int, excluded_total: int) -> None:
+        self.result = result
+        self.ranked_total = ranked_total
+        self.excluded_total = excluded_total
+
+    @functools.cached_property
+    def services(self) -> dict[Any, Service]:
+        ids = [item.candidate.id for item in self.result.ranked]
+        ids += [item.candidate.id for item in self.result.excluded]
+        return service_views_queryset().in_bulk(ids)
+
+
+_CANDIDATE_FIELDS = (
+    "id",
+    "name",
+    "organization__name",
+    "status",
+    "gender_eligibility",
+    "minimum_age",
+    "maximum_age",
+    "capacity_available",
+    "capacity_unit",
+    "survivor_led",
+    "trauma_informed",
+    "serves_trafficking_survivors",
+    "lgbtq_affirming",
+    "interpretation_available",
+    "female_staff_available",
+    "immigration_status_required",
+    "free_of_charge",
+    "wait_time_days",
+)
+
+
+def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
+    """The candidates of these services (ids to distances), read as values: three queries."""
+    ids = list(distances)
+    types: dict[Any, set[str]] = {}
+    for service_id, code in ServiceType.objects.filter(service_id__in=ids).values_list(
+        "service_id", "code"
+    ):
+        types.setdefault(service_id, set()).add(code)
+    languages: dict[Any, set[str]] = {}
+    for service_id, code in ServiceLanguage.objects.filter(service_id__in=ids).values_list(
+        "service_id", "code"
+    ):
+        if code:
+            languages.setdefault(service_id, set()).add(code)
+    candidates = []
+    for values in Service.objects.filter(pk__in=ids).values(*_CANDIDATE_FIELDS):
+        pk = values.pop("id")
+        organization_name = values.pop("organization__name") or ""
+        candidates.append(
+            Candidate(
+                id=pk,
+                organization_name=organization_name,
+                service_types=frozenset(types.get(pk, ())),
+                languages=frozenset(languages.get(pk, ())),
+                distance_km=distances.get(pk),
+                **values,
+            )
+        )
+    return candidates
 
 
 def check_needs(needs: Iterable[str]) -> list[str]:
@@ -106,84 +161,352 @@ def check_needs(needs: Iterable[str]) -> list[str]:
 
 
 MATCH_LIMIT = 25
+# Beyond this many grid cells a box is read by need alone (a very large distance limit).
+MOST_CELLS = 400
 
 
-def _hard_rules(preferences: Preferences) -> Q:
+@dataclass(frozen=True)
+class _MatchSql:
+    """One match as SQL over the match rows: which rows, which pass the hard rules, and the
+    points of each but for closeness. Numbers and our own codes are written into the SQL;
+    the only text from outside (language codes) is a parameter."""
+
+    needs: str
+    needs_params: list[Any]
+    eligible: str
+    base: str
+    base_params: list[Any]
+    max_added: int  # `max_added_points`
+
+
+def _needs_sql(wanted: Sequence[str]) -> tuple[str, list[Any]]:
+    """The rows of the services meeting any wanted need, one per service: a service's row for
+    the first wanted need it meets (its need mask says which it meets)."""
+    if not wanted:
+        return "need = %s", [ANY_NEED]
+    alternatives, earlier = [], 0
+    for need in wanted:
+        if earlier:
+            alternatives.append(f"(need = %s AND (need_mask & {earlier}) = 0)")
+        else:
+            alternatives.append("need = %s")
+        earlier |= NEED_BIT[need]
+    marks = ", ".join(["%s"] * len(wanted))
+    return f"need IN ({marks}) AND ({' OR '.join(alternatives)})", [*wanted, *wanted]
+
+
+def _eligible_sql(preferences: Preferences) -> str:
     """`matching.exclusion_reasons` in SQL, but for the distance limit (measured after)."""
-    rules = Q(status=ServiceStatus.ACTIVE)
+    rules = ["is_active"]
     if preferences.gender == MEN:
-        rules &= ~Q(gender_eligibility="women")
+        rules.append("gender_eligibility <> 'women'")
     if preferences.gender == WOMEN or preferences.women_only:
-        rules &= ~Q(gender_eligibility="men")
-    age = preferences.age
-    if age is not None:
-        rules &= Q(minimum_age__isnull=True) | Q(minimum_age__lte=age)
-        rules &= Q(maximum_age__isnull=True) | Q(maximum_age__gte=age)
+        rules.append("gender_eligibility <> 'men'")
+    if preferences.age is not None:
+        age = int(preferences.age)
+        rules.append(f"(minimum_age IS NULL OR minimum_age <= {age})")
+        rules.append(f"(maximum_age IS NULL OR maximum_age >= {age})")
     if preferences.needs_open_capacity:
-        rules &= Q(capacity_available__isnull=True) | Q(capacity_available__gt=0)
+        rules.append("(capacity_available IS NULL OR capacity_available > 0)")
     if preferences.free_only:
-        rules &= Q(free_of_charge__isnull=True) | Q(free_of_charge=True)
+        rules.append("(free_of_charge IS NULL OR free_of_charge)")
     if preferences.has_immigration_status is False:
-        rules &= Q(immigration_status_required=False)
-    return rules
+        rules.append("NOT immigration_status_required")
+    return " AND ".join(rules)
 
 
-def _points(condition: Any, points: int) -> Case:
-    return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+def _when(condition: str, points: int) -> str:
+    return f"CASE WHEN {condition} THEN {int(points)} ELSE 0 END"
 
 
-def _base_score(needs: Sequence[str], preferences: Preferences) -> Any:
+def _base_sql(wanted: Sequence[str], preferences: Preferences) -> tuple[str, list[Any]]:
     """`matching.score_candidate` in SQL, but for the closeness points (added after)."""
-    terms: list[Any] = [
-        _points(
-            Exists(
-                ServiceType.objects.filter(
-                    service=OuterRef("pk"), code__in=sorted(service_types_for_needs([need]))
-                )
-            ),
-            POINTS_PER_NEED,
-        )
-        for need in needs
-    ]
+    terms = ["fixed_points"]
+    terms += [_when(f"(need_mask & {NEED_BIT[need]}) <> 0", POINTS_PER_NEED) for need in wanted]
+    params: list[Any] = []
     if preferences.languages:
-        speaks = Exists(
-            ServiceLanguage.objects.filter(
-                service=OuterRef("pk"), code__in=list(preferences.languages)
+        listed = language_mask(preferences.languages)
+        others = [code for code in preferences.languages if code not in LANGUAGE_BIT]
+        speaks = [f"(language_mask & {listed}) <> 0"] if listed else []
+        if others:
+            marks = ", ".join(["%s"] * len(others))
+            speaks.append(
+                f"EXISTS (SELECT 1 FROM {LANGUAGES} l "  # noqa: S608  (codes are parameters)
+                f"WHERE l.service_id = {ROWS}.service_id AND l.code IN ({marks}))"
             )
-        )
+            params += others
         terms.append(
-            Case(
-                When(speaks, then=Value(POINTS_LANGUAGE)),
-                When(interpretation_available=True, then=Value(POINTS_INTERPRETATION)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
+            f"CASE WHEN {' OR '.join(speaks)} THEN {POINTS_LANGUAGE} "
+            f"WHEN interpretation_available THEN {POINTS_INTERPRETATION} ELSE 0 END"
         )
-    terms.append(_points(Q(capacity_available__gt=0), POINTS_CAPACITY))
     if preferences.women_only:
-        terms.append(_points(Q(gender_eligibility="women"), POINTS_PREFERRED))
+        terms.append(_when("gender_eligibility = 'women'", POINTS_PREFERRED))
     if preferences.female_staff:
-        terms.append(_points(Q(female_staff_available=True), POINTS_PREFERRED))
-    preferred = POINTS_PREFERRED if preferences.survivor_led else 0
-    terms.append(_points(Q(survivor_led=True), POINTS_QUALITY + preferred))
-    terms.append(_points(Q(trauma_informed=True), POINTS_QUALITY))
-    terms.append(_points(Q(serves_trafficking_survivors=True), POINTS_QUALITY))
-    affirming = POINTS_PREFERRED if preferences.lgbtq_affirming else 0
-    terms.append(_points(Q(lgbtq_affirming=True), POINTS_LGBTQ_BASE + affirming))
-    terms.append(_points(Q(free_of_charge=True), POINTS_QUALITY))
-    weeks_to_nothing = POINTS_SHORT_WAIT * 7
-    terms.append(
-        Case(
-            When(wait_time_days__isnull=True, then=Value(0)),
-            When(wait_time_days__gte=weeks_to_nothing, then=Value(0)),
-            default=ExpressionWrapper(
-                Value(POINTS_SHORT_WAIT) - F("wait_time_days") / Value(7),
-                output_field=IntegerField(),
-            ),
-            output_field=IntegerField(),
-        )
+        terms.append(_when("female_staff_available", POINTS_PREFERRED))
+    if preferences.survivor_led:
+        terms.append(_when("survivor_led", POINTS_PREFERRED))
+    if preferences.lgbtq_affirming:
+        terms.append(_when("lgbtq_affirming", POINTS_PREFERRED))
+    return " + ".join(terms), params
+
+
+def _match_sql(wanted: Sequence[str], preferences: Preferences) -> _MatchSql:
+    needs, needs_params = _needs_sql(wanted)
+    base, base_params = _base_sql(wanted, preferences)
+    return _MatchSql(
+        needs,
+        needs_params,
+        _eligible_sql(preferences),
+        base,
+        base_params,
+        max_added_points(wanted, preferences),
     )
-    return functools.reduce(operator.add, terms)
+
+
+def _box(near: Point, km: float) -> tuple[float, float, float, float]:
+    """South, north, west, east of the square around `near` that holds the circle of `km`
+    (as `search._within_box`)."""
+    lat_span = km / KM_PER_DEGREE
+    lon_span = min(180.0, km / (KM_PER_DEGREE * max(math.cos(math.radians(near.latitude)), 0.01)))
+    return (
+        near.latitude - lat_span,
+        near.latitude + lat_span,
+        near.longitude - lon_span,
+        near.longitude + lon_span,
+    )
+
+
+def _in_box_sql(box: tuple[float, float, float, float], *, unlocated: bool) -> str:
+    """Rows of services that may have a site in the box: one site inside it, or several
+    sites (checked site by site after); and, if `unlocated`, of those with no located site."""
+    south, north, west, east = (float(value) for value in box)
+    cells = cells_between(south, north, west, east, most=MOST_CELLS)
+    inside = (
+        f"(site_count = 1 AND latitude BETWEEN {south!r} AND {north!r} "
+        f"AND longitude BETWEEN {west!r} AND {east!r})"
+    )
+    if cells is None:
+        return f"({inside} OR site_count > 1{' OR site_count = 0' if unlocated else ''})"
+    special = [SPREAD_CELL, *([UNLOCATED_CELL] if unlocated else [])]
+    listed = ", ".join(str(cell) for cell in [*cells, *special])
+    return f"(cell IN ({listed}) AND ({inside} OR site_count <> 1))"
+
+
+def _horizon_sql(near: Point) -> str:
+    """Rows of services that may be within the closeness horizon (all others are beyond it,
+    or have no located site, and gain no closeness points)."""
+    south, north, west, east = _box(near, DISTANCE_HORIZON_KM)
+    cells = cells_between(south, north, west, east, most=MOST_CELLS)
+    if cells is None:
+        return _in_box_sql((south, north, west, east), unlocated=False)
+    return f"cell IN ({', '.join(str(cell) for cell in [*cells, SPREAD_CELL])})"
+
+
+class _Row(NamedTuple):
+    service_id: Any  # as the database returns it (SQLite: the UUID's hex text)
+    name_key: str
+    eligible: bool
+    base: int
+    distance_km: float | None = None
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _service_id(value: Any) -> Any:
+    return Service._meta.pk.to_python(value)  # type: ignore[union-attr]  # SQLite: UUID text
+
+
+def _sites(service_ids: Iterable[Any]) -> dict[Any, list[tuple[float, float]]]:
+    sites: dict[Any, list[tuple[float, float]]] = {}
+    for service_id, latitude, longitude in ServiceAtLocation.objects.filter(
+        service_id__in=list(service_ids),
+        location__latitude__isnull=False,
+        location__longitude__isnull=False,
+    ).values_list("service_id", "location__latitude", "location__longitude"):
+        if latitude is not None and longitude is not None:
+            sites.setdefault(service_id, []).append((latitude, longitude))
+    return sites
+
+
+COLUMNS = "service_id, name_key, {eligible}, {base}, latitude, longitude, site_count"
+
+
+def _rows(
+    sql: str,
+    params: Sequence[Any],
+    near: Point | None,
+    *,
+    box: tuple[float, float, float, float] | None = None,
+) -> list[_Row]:
+    """The fetched COLUMNS as rows measured from `near`; with a `box`, services with several
+    sites but none in it are dropped. Thousands of rows: kept lean."""
+    fetched = _fetch(sql, params)
+    if near is None:
+        return [_Row(pk, name, bool(ok), int(base)) for pk, name, ok, base, *_where in fetched]
+    spread = [_service_id(row[0]) for row in fetched if row[6] > 1]
+    sites = _sites(spread) if spread else {}
+    latitude, longitude = near.latitude, near.longitude
+    rows = []
+    for pk, name_key, eligible, base, site_latitude, site_longitude, site_count in fetched:
+        if site_count == 1:
+            distance = haversine_km(latitude, longitude, site_latitude, site_longitude)
+        elif site_count == 0:
+            distance = None
+        else:
+            points = sites.get(_service_id(pk), [])
+            if box is not None:
+                south, north, west, east = box
+                if not any(south <= lat <= north and west <= lon <= east for lat, lon in points):
+                    continue
+            distance = min(
+                (haversine_km(latitude, longitude, lat, lon) for lat, lon in points),
+                default=None,
+            )
+        rows.append(_Row(pk, name_key, bool(eligible), int(base), distance))
+    return rows
+
+
+def _rank_order(row: _Row) -> tuple[Any, ...]:
+    """`matching.rank_key` of a row (for those left out: where they would have ranked)."""
+    score = row.base + closeness_points(row.distance_km)
+    return rank_key(score, row.distance_km, row.name_key, row.service_id)
+
+
+def _sql_rank_order(near: Point | None) -> str:
+    """`matching.rank_key` in SQL for rows beyond the closeness horizon, where the score is
+    the base: best base, then nearer (located before unlocated; a larger dot product of the
+    unit vectors is nearer), then name, then id."""
+    name = 'name_key COLLATE "C"' if connection.vendor == "postgresql" else "name_key"
+    if near is None:
+        return f"base DESC, {name}, service_id"
+    x, y, z = unit_vector(near.latitude, near.longitude)
+    closer = f"x * {x!r} + y * {y!r} + z * {z!r}"
+    return (
+        f"base DESC, CASE WHEN site_count = 0 THEN 1 ELSE 0 END, {closer} DESC, {name}, service_id"
+    )
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+@dataclass(frozen=True)
+class _Found:
+    in_reach: list[_Row]  # may rank (the best `limit` of these are shown)
+    left_out: list[_Row]  # left out, the ones to show first first
+    ranked_total: int
+    excluded_total: int
+
+
+def _within_limit(match: _MatchSql, near: Point, distance_limit: float, limit: int) -> _Found:
+    """Every row of a service in the box of the limit, measured; the circle decides."""
+    box = _box(near, distance_limit)
+    columns = COLUMNS.format(
+        eligible=f"CASE WHEN {match.eligible} THEN 1 ELSE 0 END", base=match.base
+    )
+    rows = _rows(
+        f"SELECT {columns} FROM {ROWS} WHERE {match.needs} "  # noqa: S608
+        f"AND {_in_box_sql(box, unlocated=True)}",
+        [*match.base_params, *match.needs_params],
+        near,
+        box=box,
+    )
+    in_reach: list[_Row] = []
+    too_far: list[_Row] = []
+    left_out: list[_Row] = []
+    for row in rows:
+        if not row.eligible:
+            left_out.append(row)
+        elif row.distance_km is None or row.distance_km <= distance_limit:
+            in_reach.append(row)
+        else:
+            too_far.append(row)
+    left_out.sort(key=_rank_order)
+    too_far.sort(key=lambda row: (row.distance_km, str(row.service_id)))
+    return _Found(in_reach, left_out + too_far, len(in_reach), len(left_out) + len(too_far))
+
+
+def _best_rows(
+    match: _MatchSql,
+    near: Point | None,
+    *,
+    eligible: bool,
+    where: str,
+    where_params: Sequence[Any] = (),
+    limit: int,
+) -> list[_Row]:
+    """The `limit` best rows (by where they rank) of the eligible or the left-out services."""
+    rule = match.eligible if eligible else f"NOT ({match.eligible})"
+    columns = COLUMNS.format(eligible="1" if eligible else "0", base=f"{match.base} AS base")
+    sql = (
+        f"SELECT {columns} FROM {ROWS} WHERE {match.needs} AND {rule} AND {where} "  # noqa: S608
+        f"ORDER BY {_sql_rank_order(near)} LIMIT {int(limit)}"
+    )
+    return _rows(sql, [*match.base_params, *match.needs_params, *where_params], near)
+
+
+def max_added_points(wanted: Sequence[str], preferences: Preferences) -> int:
+    """The most points a match can add to a service's fixed points, closeness aside: every
+    need met, the language spoken, every preference satisfied (`matching.score_candidate`)."""
+    preferred = (
+        preferences.women_only,
+        preferences.female_staff,
+        preferences.survivor_led,
+        preferences.lgbtq_affirming,
+    )
+    return (
+        POINTS_PER_NEED * len(wanted)
+        + (POINTS_LANGUAGE if preferences.languages else 0)
+        + POINTS_PREFERRED * sum(preferred)
+    )
+
+
+def _anywhere(match: _MatchSql, near: Point | None, limit: int) -> _Found:
+    """No distance limit: the database counts every row of the wanted needs; the rows within
+    the closeness horizon are all measured here, and of the rest only the best few are read.
+
+    When `limit` services near the point score at least S, a service beyond the horizon
+    (whose score is its base) can only rank if its base is at least S, so only rows whose
+    fixed points are at least S minus `max_added_points` are read, from the index ordered
+    by fixed points.
+    """
+    counted = _fetch(
+        f"SELECT COUNT(*), SUM({_flag(match.eligible)}) "  # noqa: S608
+        f"FROM {ROWS} WHERE {match.needs}",
+        match.needs_params,
+    )
+    total, fit = (int(value or 0) for value in counted[0])
+    if near is None:
+        in_reach = _best_rows(match, None, eligible=True, where="1 = 1", limit=limit)
+        left_out = _best_rows(match, None, eligible=False, where="1 = 1", limit=limit)
+        return _Found(in_reach, left_out, fit, total - fit)
+    horizon = _horizon_sql(near)
+    columns = COLUMNS.format(eligible=_flag(match.eligible), base=match.base)
+    nearby = _rows(
+        f"SELECT {columns} FROM {ROWS} WHERE {match.needs} AND {horizon}",  # noqa: S608
+        [*match.base_params, *match.needs_params],
+        near,
+    )
+    in_reach = [row for row in nearby if row.eligible]
+    beyond, beyond_params = f"NOT ({horizon})", []
+    if len(in_reach) >= limit:
+        scores = sorted(row.base + closeness_points(row.distance_km) for row in in_reach)
+        least = scores[-limit]
+        lowest_fixed = least - match.max_added
+        beyond += f" AND fixed_points >= {int(lowest_fixed)} AND ({match.base}) >= {int(least)}"
+        beyond_params = list(match.base_params)
+    in_reach += _best_rows(
+        match, near, eligible=True, where=beyond, where_params=beyond_params, limit=limit
+    )
+    left_out = sorted((row for row in nearby if not row.eligible), key=_rank_order)
+    if len(left_out) < min(limit, total - fit):
+        left_out += _best_rows(match, near, eligible=False, where=f"NOT ({horizon})", limit=limit)
+        left_out.sort(key=_rank_order)
+    return _Found(in_reach, left_out, fit, total - fit)
 
 
 def match_services(
@@ -195,72 +518,31 @@ def match_services(
     survivor: Any = None,
     limit: int = MATCH_LIMIT,
 ) -> Match:
-    """The `limit` best services for these needs, with the reasons, and the first `limit`
-    of those left out (by name), with theirs; `ranked_total` and `excluded_total` count all.
+    """The `limit` best services for these needs, with the reasons, and the `limit` left out
+    that would have ranked best, with theirs; `ranked_total` and `excluded_total` count all.
 
-    The database applies the hard rules and adds up every point but closeness; only the
-    services that could still reach the top once closeness is added (it is worth at most
-    POINTS_DISTANCE) are measured, and only the shown ones are loaded and explained by the
-    pure `rank_services`, so a directory of 100,000 services is never read whole. Any
-    staff member may match; when `survivor` is given (already fetched through the
-    survivors service, so in the caller's scope) the match is audited on the record as
-    "directory.match" with the need codes (no other values).
+    Reads only the match rows (`match_rows`), from an index that holds them whole: with a
+    distance limit, the rows in the limit's box, all measured here; without one, the
+    database counts every row of the wanted needs and returns the best few beyond the
+    closeness horizon, and the rows within the horizon are measured here. Only the services
+    shown are then loaded and explained by the pure `rank_services`. Any staff member may
+    match; when `survivor` is given (already fetched through the survivors service, so in
+    the caller's scope) the match is audited on the record as "directory.match" with the
+    need codes (no other values).
     """
     require_staff(by)
     wanted = check_needs(needs)
     limit = max(1, min(int(limit), 200))
-    types = service_types_for_needs(wanted) if wanted else SERVICE_TYPE_CODES
-    of_types = Service.objects.filter(
-        Exists(ServiceType.objects.filter(service=OuterRef("pk"), code__in=sorted(types)))
-    )
+    match = _match_sql(wanted, preferences)
     distance_limit = preferences.max_distance_km if near is not None else None
     if near is not None and distance_limit is not None:
-        of_types = of_types.filter(_within_box(near, distance_limit))
-    rules = _hard_rules(preferences)
-    eligible = of_types.filter(rules).annotate(base=_base_score(wanted, preferences))
-    light = eligible.values_list("pk", "name", "base")
-    if distance_limit is not None:
-        rows = list(light)  # what the box holds: all needed to count what is in reach
+        found = _within_limit(match, near, distance_limit, limit)
     else:
-        cutoff = list(eligible.order_by("-base").values_list("base", flat=True)[limit - 1 : limit])
-        if not cutoff:
-            rows = list(light)
-        elif near is None:
-            rows = list(light.filter(base__gte=cutoff[0]))
-        else:
-            # The limit-th best score is at least `cutoff`. Beyond the closeness horizon a
-            # service gains nothing, so it needs `cutoff` already; inside, it may gain up to
-            # POINTS_DISTANCE. Everything left out scores below the limit-th best.
-            within_horizon = _within_box(near, DISTANCE_HORIZON_KM)
-            rows = list(
-                light.filter(
-                    Q(base__gte=cutoff[0])
-                    | (Q(base__gte=cutoff[0] - POINTS_DISTANCE) & within_horizon)
-                )
-            )
-    distances = distances_km([pk for pk, _name, _base in rows], near)
-    too_far = {
-        pk
-        for pk, _name, _base in rows
-        if distance_limit is not None and distances.get(pk, -1.0) > distance_limit
-    }
-    in_reach = [row for row in rows if row[0] not in too_far]
-    in_reach.sort(
-        key=lambda row: rank_key(
-            row[2] + closeness_points(distances.get(row[0])), distances.get(row[0]), row[1], row[0]
-        )
-    )
-    counts = of_types.aggregate(fit=Count("pk", filter=rules), out=Count("pk", filter=~rules))
-    ranked_total = len(in_reach) if distance_limit is not None else counts["fit"]
-    excluded_total = counts["out"] + len(too_far)
-    left_out = of_types.exclude(rules)
-    shown_out = list(left_out.order_by("name", "id").values_list("pk", flat=True)[:limit])
-    shown_out += sorted(too_far, key=str)[: max(0, limit - len(shown_out))]
-    shown = [row[0] for row in in_reach[:limit]]
-    services = services_queryset().in_bulk([*shown, *shown_out])
-    distances.update(distances_km([pk for pk in shown_out if pk not in distances], near))
-    candidates = [candidate_for(service, distances.get(pk)) for pk, service in services.items()]
-    result = rank_services(candidates, wanted, preferences)
+        found = _anywhere(match, near, limit)
+    shown = sorted(found.in_reach, key=_rank_order)[:limit]
+    shown_out = found.left_out[:limit]
+    distances = {_service_id(row.service_id): row.distance_km for row in [*shown, *shown_out]}
+    result = rank_services(_candidates(distances), wanted, preferences)
     if survivor is not None:
         with transaction.atomic():
             audit.record(
@@ -271,11 +553,11 @@ def match_services(
                 target=survivor,
                 context={
                     "needs": wanted,
-                    "ranked": ranked_total,
-                    "excluded": excluded_total,
+                    "ranked": found.ranked_total,
+                    "excluded": found.excluded_total,
                 },
             )
-    return Match(result, services, ranked_total, excluded_total)
+    return Match(result, found.ranked_total, found.excluded_total)
 
 
 # --- what we know of the survivor, to pre-fill "Find services" ------------------------------

@@ -1,0 +1,249 @@
+"""The match rows: what matching reads of a service, one narrow row per need it meets.
+
+Matching at network scale cannot join a service to its types, languages and sites for each
+of 100,000 services (docs/performance.md). So every write to a service (import, edit,
+capacity report) refreshes its rows here, in the same transaction: one row per needs-domain
+code its types meet, plus one row with the empty code that every typed service has (for a
+match without needs), each holding the service's match attributes, its fixed points, its
+needs and languages as bit masks, and where it is (a grid cell and, for one site, the point).
+`service_matching` then reads only the rows of the wanted needs near the wanted point.
+
+The bit orders below are stored in the rows: only ever append to them (a new code gets the
+next bit), and add a migration that calls `refresh_all_match_rows` when you do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from ..matching import (
+    POINTS_CAPACITY,
+    POINTS_LGBTQ_BASE,
+    POINTS_QUALITY,
+    POINTS_SHORT_WAIT,
+)
+from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceMatchRow, ServiceType
+from ..taxonomy import needs_met_by
+
+NEED_BITS: tuple[str, ...] = (
+    "safety",
+    "housing",
+    "physical_health",
+    "mental_health",
+    "substance_use",
+    "legal_immigration",
+    "income",
+    "employment",
+    "education",
+    "food",
+    "childcare",
+    "transportation",
+    "documents_id",
+    "family_social_support",
+    "life_skills",
+    "community_involvement",
+    "language",
+)
+# ISO 639-1 codes of the languages services most often offer; others are looked up in the
+# service's languages (slower, and rare). At most 63: the mask is a signed 64-bit integer.
+LANGUAGE_BITS: tuple[str, ...] = (
+    "en", "es", "fr", "pt", "zh", "vi", "ar", "ko", "ru", "ht",
+    "tl", "hi", "ur", "bn", "pa", "fa", "ps", "so", "sw", "am",
+    "ti", "ne", "my", "th", "km", "lo", "id", "ms", "ja", "de",
+    "it", "pl", "uk", "ro", "bg", "sq", "sr", "hr", "bs", "el",
+    "tr", "ku", "he", "ka", "hy", "az", "uz", "kk", "mn", "ta",
+    "te", "ml", "gu", "mr", "yo", "ig", "ha", "wo", "ff", "rw",
+    "mg", "nl", "sv",
+)  # fmt: skip
+NEED_BIT = {code: 1 << index for index, code in enumerate(NEED_BITS)}
+LANGUAGE_BIT = {code: 1 << index for index, code in enumerate(LANGUAGE_BITS)}
+
+ANY_NEED = ""  # the code of the row every service with a known type has
+# Where a service is, as a cell of a grid of CELL_DEGREES squares, so that "near here" is an
+# index lookup of a few cells. Two special cells: no located site, and sites in several cells.
+CELL_DEGREES = 0.25
+CELLS_PER_ROW = 10_000
+UNLOCATED_CELL = -1
+SPREAD_CELL = -2
+REFRESH_CHUNK = 1000
+
+
+def need_mask(needs: Iterable[str]) -> int:
+    mask = 0
+    for code in needs:
+        mask |= NEED_BIT.get(code, 0)
+    return mask
+
+
+def language_mask(codes: Iterable[str]) -> int:
+    mask = 0
+    for code in codes:
+        mask |= LANGUAGE_BIT.get(code, 0)
+    return mask
+
+
+def cell_of(latitude: float, longitude: float) -> int:
+    row = math.floor((latitude + 90.0) / CELL_DEGREES)
+    column = math.floor((longitude + 180.0) / CELL_DEGREES)
+    return row * CELLS_PER_ROW + column
+
+
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """The point on the unit sphere. The nearer of two sites to a point is the one whose
+    vector has the larger dot product with the point's (the haversine distance falls as the
+    dot product rises), so the database can order by distance with three multiplications."""
+    phi, lam = math.radians(latitude), math.radians(longitude)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def cells_between(
+    south: float, north: float, west: float, east: float, *, most: int
+) -> list[int] | None:
+    """The cells that cover this box, or None when there would be more than `most`."""
+    first_row = math.floor((max(south, -90.0) + 90.0) / CELL_DEGREES)
+    last_row = math.floor((min(north, 90.0) + 90.0) / CELL_DEGREES)
+    first_column = math.floor((max(west, -180.0) + 180.0) / CELL_DEGREES)
+    last_column = math.floor((min(east, 180.0) + 180.0) / CELL_DEGREES)
+    count = (last_row - first_row + 1) * (last_column - first_column + 1)
+    if count > most:
+        return None
+    return [
+        row * CELLS_PER_ROW + column
+        for row in range(first_row, last_row + 1)
+        for column in range(first_column, last_column + 1)
+    ]
+
+
+def fixed_points(service: dict[str, Any]) -> int:
+    """The points of `matching.score_candidate` that do not depend on what is asked."""
+    points = 0
+    if service["capacity_available"]:
+        points += POINTS_CAPACITY
+    for flag in ("survivor_led", "trauma_informed", "serves_trafficking_survivors"):
+        if service[flag]:
+            points += POINTS_QUALITY
+    if service["lgbtq_affirming"]:
+        points += POINTS_LGBTQ_BASE
+    if service["free_of_charge"]:
+        points += POINTS_QUALITY
+    if service["wait_time_days"] is not None:
+        points += max(0, POINTS_SHORT_WAIT - service["wait_time_days"] // 7)
+    return points
+
+
+_SERVICE_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "gender_eligibility",
+    "minimum_age",
+    "maximum_age",
+    "capacity_available",
+    "free_of_charge",
+    "immigration_status_required",
+    "interpretation_available",
+    "female_staff_available",
+    "survivor_led",
+    "trauma_informed",
+    "serves_trafficking_survivors",
+    "lgbtq_affirming",
+    "wait_time_days",
+)
+
+
+def _grouped(rows: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = {}
+    for key, value in rows:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def build_match_rows(service_ids: Sequence[Any]) -> list[ServiceMatchRow]:
+    """The match rows of these services, from what the directory holds now."""
+    services = Service.objects.filter(pk__in=service_ids).values(*_SERVICE_FIELDS)
+    types = _grouped(
+        ServiceType.objects.filter(service_id__in=service_ids).values_list("service_id", "code")
+    )
+    languages = _grouped(
+        ServiceLanguage.objects.filter(service_id__in=service_ids).values_list("service_id", "code")
+    )
+    sites = _grouped(
+        (service_id, (latitude, longitude))
+        for service_id, latitude, longitude in ServiceAtLocation.objects.filter(
+            service_id__in=service_ids,
+            location__latitude__isnull=False,
+            location__longitude__isnull=False,
+        ).values_list("service_id", "location__latitude", "location__longitude")
+    )
+    rows: list[ServiceMatchRow] = []
+    for service in services:
+        pk = service["id"]
+        needs = needs_met_by(types.get(pk, ()))
+        if not needs:
+            continue  # no known type: never a match candidate
+        points = sorted(set(sites.get(pk, ())))
+        cells = {cell_of(latitude, longitude) for latitude, longitude in points}
+        cell = UNLOCATED_CELL if not cells else cells.pop() if len(cells) == 1 else SPREAD_CELL
+        latitude, longitude = points[0] if len(points) == 1 else (None, None)
+        x, y, z = (None, None, None)
+        if latitude is not None and longitude is not None:
+            x, y, z = unit_vector(latitude, longitude)
+        shared = dict(
+            service_id=pk,
+            name_key=service["name"].casefold()[:255],
+            need_mask=need_mask(needs),
+            language_mask=language_mask(languages.get(pk, ())),
+            is_active=service["status"] == "active",
+            gender_eligibility=service["gender_eligibility"],
+            minimum_age=service["minimum_age"],
+            maximum_age=service["maximum_age"],
+            capacity_available=service["capacity_available"],
+            free_of_charge=service["free_of_charge"],
+            immigration_status_required=service["immigration_status_required"],
+            interpretation_available=service["interpretation_available"],
+            female_staff_available=service["female_staff_available"],
+            survivor_led=service["survivor_led"],
+            lgbtq_affirming=service["lgbtq_affirming"],
+            fixed_points=fixed_points(service),
+            cell=cell,
+            site_count=len(points),
+            latitude=latitude,
+            longitude=longitude,
+            x=x,
+            y=y,
+            z=z,
+        )
+        rows.extend(ServiceMatchRow(need=need, **shared) for need in (ANY_NEED, *sorted(needs)))
+    return rows
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def refresh_match_rows(service_ids: Iterable[Any]) -> None:
+    """Rebuild the match rows of these services (call inside the write's transaction)."""
+    ids = list(dict.fromkeys(service_ids))
+    for chunk in _chunks(ids, REFRESH_CHUNK):
+        ServiceMatchRow.objects.filter(service_id__in=chunk).delete()
+        ServiceMatchRow.objects.bulk_create(build_match_rows(chunk), batch_size=REFRESH_CHUNK)
+
+
+def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
+    """The services offered at these locations (their rows change when a site moves)."""
+    return list(
+        ServiceAtLocation.objects.filter(location_id__in=list(location_ids))
+        .values_list("service_id", flat=True)
+        .distinct()
+    )
+
+
+def refresh_all_match_rows() -> None:
+    """Rebuild every service's match rows (after changing the bit orders, or to repair)."""
+    ids = list(Service.objects.order_by("pk").values_list("pk", flat=True))
+    ServiceMatchRow.objects.all().delete()
+    for chunk in _chunks(ids, REFRESH_CHUNK):
+        ServiceMatchRow.objects.bulk_create(build_match_rows(chunk), batch_size=REFRESH_CHUNK)
