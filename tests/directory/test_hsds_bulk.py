@@ -21,6 +21,7 @@ from reclaim.directory.models import (
     Service,
     ServiceAtLocation,
     ServiceLanguage,
+    ServiceMatchRow,
     ServiceType,
 )
 from reclaim.directory.services import hsds_bulk, hsds_io
@@ -31,7 +32,7 @@ TIMESTAMPS = {"created_at", "updated_at"}
 
 def _rows(model: Any) -> list[dict[str, Any]]:
     names = [f.attname for f in model._meta.concrete_fields if f.name not in TIMESTAMPS]
-    if model in (ServiceLanguage, ServiceType):  # their keys are ours, fresh on every import
+    if model in (ServiceLanguage, ServiceType, ServiceMatchRow):  # our keys, fresh each import
         names.remove("id")
     return sorted(
         (dict(zip(names, row, strict=True)) for row in model.objects.values_list(*names)),
@@ -40,7 +41,15 @@ def _rows(model: Any) -> list[dict[str, Any]]:
 
 
 def directory_snapshot() -> dict[str, Any]:
-    models = (Organization, Location, Service, ServiceType, ServiceLanguage, ServiceAtLocation)
+    models = (
+        Organization,
+        Location,
+        Service,
+        ServiceType,
+        ServiceLanguage,
+        ServiceAtLocation,
+        ServiceMatchRow,
+    )
     return {model.__name__: _rows(model) for model in models}
 
 
