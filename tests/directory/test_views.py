@@ -258,7 +258,7 @@ def test_find_services_shows_the_best_and_says_how_many_fit_and_were_left_out(
     )
     content = response.content.decode()
     assert f"The best {MATCH_LIMIT} of {MATCH_LIMIT + 2} services that fit." in content
-    assert f"{MATCH_LIMIT + 1} services left out; the first {MATCH_LIMIT} by name:" in content
+    assert f"{MATCH_LIMIT + 1} services left out; these {MATCH_LIMIT} came closest:" in content
     assert content.count("/referrals/new/") + content.count("does not receive referrals") == (
         MATCH_LIMIT
     )
