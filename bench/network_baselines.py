@@ -30,10 +30,10 @@ from reclaim.care.models import (
 from reclaim.core import permissions as perm
 from reclaim.core.models import Membership, Role, User
 from reclaim.directory.matching import (
-    POINTS_CAPACITY,
+    POINTS_INTERPRETATION,
     POINTS_LANGUAGE,
+    POINTS_PER_NEED,
     POINTS_PREFERRED,
-    POINTS_QUALITY,
     Preferences,
 )
 from reclaim.directory.models import (
@@ -41,10 +41,11 @@ from reclaim.directory.models import (
     Service,
     ServiceAtLocation,
     ServiceLanguage,
+    ServiceMatchRow,
     ServiceStatus,
     ServiceType,
 )
-from reclaim.directory.taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
+from reclaim.directory.services.match_rows import ANY_NEED, LANGUAGE_BIT, NEED_BIT, language_mask
 from reclaim.referrals.models import Notification, Referral, ReferralEvent
 from reclaim.survivors.models import Case, Consent, SafeContactPreference, Survivor
 
@@ -59,6 +60,7 @@ SERVICE = Service._meta.db_table
 # The columns the ORM loads (not `s.*`: the table may hold more, such as a stored search vector).
 SERVICE_COLUMNS = ", ".join(f"s.{field.column}" for field in Service._meta.concrete_fields)
 SERVICE_TYPE = ServiceType._meta.db_table
+MATCH_ROWS = ServiceMatchRow._meta.db_table
 SERVICE_LANGUAGE = ServiceLanguage._meta.db_table
 SERVICE_AT_LOCATION = ServiceAtLocation._meta.db_table
 LOCATION = Location._meta.db_table
@@ -114,72 +116,55 @@ def _consent_rows(cursor: Any, referral_like: tuple[Any, Any, str], at: Any) -> 
 def _match_sql(
     needs: Sequence[str], preferences: Preferences, near: Any, *, limit: int
 ) -> tuple[str, list[Any]]:
-    """The top `limit` services for these needs and preferences, hard rules and score in SQL.
+    """The top `limit` services for these needs and preferences, from the match rows.
 
-    Computes, as rank_services does: the service types that meet any of the needs (taxonomy),
-    active only, gender and age eligibility, open capacity / free / no immigration status
-    required when the preferences ask, and with a distance limit only services with a site in
-    the bounding box of the circle (or with no located site), as match_services loads them.
-    Scores (with rank_services' points): a preferred language spoken, open capacity,
-    survivor-led (more when preferred), trauma-informed, serving survivors, free.
+    Reads the same match rows and indexes as match_services (one row per need a service
+    meets, one per service: the row of the first wanted need it meets), with the same hard
+    rules (active, gender and age eligibility, open capacity / free / no immigration status
+    required when asked) and, with a distance limit, only services with a site in the
+    bounding box of the circle (or with no located site). Scores with rank_services' points
+    but for closeness: fixed points, 30 per need met, a preferred language spoken (else
+    interpretation), and each preference satisfied. Then the page's service rows.
     Does not compute: the exact (haversine) distance, so neither the too-far rule inside the
-    box nor closeness points nor ties by distance; points per need met, interpretation instead
-    of a language, women-only / women staff / LGBTQ+ preferences, short waits; the reasons; the
-    left-out list; the organisation, types, languages and sites of each service (real matching
-    loads them for every candidate).
+    box nor closeness points nor ties by distance; services with several sites are kept in
+    a box without checking their sites; the counts of all ranked and left out; the reasons;
+    the left-out list; the organisation, types and languages of each shown service.
     """
-    params: list[Any] = []
-    score = [
-        f"CASE WHEN s.capacity_available > 0 THEN {POINTS_CAPACITY} ELSE 0 END",
-        f"CASE WHEN s.survivor_led THEN "
-        f"{POINTS_QUALITY + (POINTS_PREFERRED if preferences.survivor_led else 0)} ELSE 0 END",
-        f"CASE WHEN s.trauma_informed THEN {POINTS_QUALITY} ELSE 0 END",
-        f"CASE WHEN s.serves_trafficking_survivors THEN {POINTS_QUALITY} ELSE 0 END",
-        f"CASE WHEN s.free_of_charge THEN {POINTS_QUALITY} ELSE 0 END",
-    ]
-    if preferences.languages:
-        score.append(
-            f"CASE WHEN EXISTS (SELECT 1 FROM {SERVICE_LANGUAGE} l WHERE l.service_id = s.id "
-            f"AND l.code IN ({_marks(preferences.languages)})) THEN {POINTS_LANGUAGE} ELSE 0 END"
-        )
-        params += list(preferences.languages)
-    # No needs: every type, as match_services does.
-    types = sorted(service_types_for_needs(needs) if needs else SERVICE_TYPE_CODES)
-    where = [
-        "s.status = %s",
-        f"EXISTS (SELECT 1 FROM {SERVICE_TYPE} t WHERE t.service_id = s.id "
-        f"AND t.code IN ({_marks(types)}))",
-    ]
-    params += [ServiceStatus.ACTIVE, *types]
+    wanted = sorted(set(needs))
+    if wanted:
+        alternatives, earlier = [], 0
+        for need in wanted:
+            alternatives.append(
+                f"(r.need = %s AND (r.need_mask & {earlier}) = 0)" if earlier else "r.need = %s"
+            )
+            earlier |= NEED_BIT[need]
+        where = [f"r.need IN ({_marks(wanted)})", f"({' OR '.join(alternatives)})"]
+        params: list[Any] = [*wanted, *wanted]
+    else:  # no needs: every service with a type, as match_services does
+        where, params = ["r.need = %s"], [ANY_NEED]
+    where.append("r.is_active")
     if preferences.gender == "man":
-        where.append("s.gender_eligibility <> 'women'")
+        where.append("r.gender_eligibility <> 'women'")
     if preferences.gender == "woman" or preferences.women_only:
-        where.append("s.gender_eligibility <> 'men'")
+        where.append("r.gender_eligibility <> 'men'")
     if preferences.age is not None:
-        where.append("(s.minimum_age IS NULL OR s.minimum_age <= %s)")
-        where.append("(s.maximum_age IS NULL OR s.maximum_age >= %s)")
+        where.append("(r.minimum_age IS NULL OR r.minimum_age <= %s)")
+        where.append("(r.maximum_age IS NULL OR r.maximum_age >= %s)")
         params += [preferences.age, preferences.age]
     if preferences.needs_open_capacity:
-        where.append("(s.capacity_available IS NULL OR s.capacity_available <> 0)")
+        where.append("(r.capacity_available IS NULL OR r.capacity_available > 0)")
     if preferences.free_only:
-        where.append("(s.free_of_charge IS NULL OR s.free_of_charge = %s)")
-        params.append(True)
+        where.append("(r.free_of_charge IS NULL OR r.free_of_charge)")
     if preferences.has_immigration_status is False:
-        where.append("s.immigration_status_required = %s")
-        params.append(False)
+        where.append("NOT r.immigration_status_required")
     if near is not None and preferences.max_distance_km is not None:
         km = preferences.max_distance_km
         lat_span = km / KM_PER_DEGREE
         cos = max(math.cos(math.radians(near.latitude)), 0.01)
         lon_span = min(180.0, km / (KM_PER_DEGREE * cos))
-        sites = (
-            f"SELECT 1 FROM {SERVICE_AT_LOCATION} sl INNER JOIN {LOCATION} loc "
-            "ON loc.id = sl.location_id WHERE sl.service_id = s.id "
-            "AND loc.latitude IS NOT NULL AND loc.longitude IS NOT NULL"
-        )
         where.append(
-            f"(EXISTS ({sites} AND loc.latitude BETWEEN %s AND %s "
-            f"AND loc.longitude BETWEEN %s AND %s) OR NOT EXISTS ({sites}))"
+            "(r.site_count <> 1 OR (r.latitude BETWEEN %s AND %s "
+            "AND r.longitude BETWEEN %s AND %s))"
         )
         params += [
             near.latitude - lat_span,
@@ -187,11 +172,44 @@ def _match_sql(
             near.longitude - lon_span,
             near.longitude + lon_span,
         ]
-    sql = (
-        f"SELECT {SERVICE_COLUMNS}, {' + '.join(score)} AS score FROM {SERVICE} s "
-        f"WHERE {' AND '.join(where)} ORDER BY score DESC, s.name, s.id LIMIT {int(limit)}"
+    score = ["r.fixed_points"]
+    score += [
+        f"CASE WHEN (r.need_mask & {NEED_BIT[need]}) <> 0 THEN {POINTS_PER_NEED} ELSE 0 END"
+        for need in wanted
+    ]
+    score_params: list[Any] = []
+    if preferences.languages:
+        speaks = f"(r.language_mask & {language_mask(preferences.languages)}) <> 0"
+        others = [code for code in preferences.languages if code not in LANGUAGE_BIT]
+        if others:
+            speaks += (
+                f" OR EXISTS (SELECT 1 FROM {SERVICE_LANGUAGE} l WHERE l.service_id = "
+                f"r.service_id AND l.code IN ({_marks(others)}))"
+            )
+            score_params += others
+        score.append(
+            f"CASE WHEN {speaks} THEN {POINTS_LANGUAGE} "
+            f"WHEN r.interpretation_available THEN {POINTS_INTERPRETATION} ELSE 0 END"
+        )
+    for wished, column in (
+        (preferences.women_only, "r.gender_eligibility = 'women'"),
+        (preferences.female_staff, "r.female_staff_available"),
+        (preferences.survivor_led, "r.survivor_led"),
+        (preferences.lgbtq_affirming, "r.lgbtq_affirming"),
+    ):
+        if wished:
+            score.append(f"CASE WHEN {column} THEN {POINTS_PREFERRED} ELSE 0 END")
+    best = (
+        f"SELECT r.service_id, r.name_key, {' + '.join(score)} AS score FROM {MATCH_ROWS} r "
+        f"WHERE {' AND '.join(where)} ORDER BY score DESC, r.name_key, r.service_id "
+        f"LIMIT {int(limit)}"
     )
-    return sql, params
+    sql = (
+        f"SELECT {SERVICE_COLUMNS}, best.score FROM ({best}) best "
+        f"INNER JOIN {SERVICE} s ON s.id = best.service_id "
+        "ORDER BY best.score DESC, best.name_key, best.service_id"
+    )
+    return sql, [*score_params, *params]
 
 
 def match_top10_sql(
