@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from reclaim.core.errors import ValidationFailed
 from ..matching import (
     DISTANCE_HORIZON_KM,
     MEN,
+    POINTS_DISTANCE,
     POINTS_INTERPRETATION,
     POINTS_LANGUAGE,
     POINTS_PER_NEED,
@@ -376,6 +378,16 @@ def _rank_order(row: _Row) -> tuple[Any, ...]:
     return rank_key(score, row.distance_km, row.name_key, row.service_id)
 
 
+def _best(rows: list[_Row], limit: int) -> list[_Row]:
+    """The `limit` first rows by `_rank_order`, in order. Closeness adds at most
+    POINTS_DISTANCE, so a row whose base is that much below the `limit`-th best base can
+    never make it: thousands of rows near a point are cut to a few before the exact order."""
+    if len(rows) > limit:
+        floor = heapq.nlargest(limit, (row.base for row in rows))[-1] - POINTS_DISTANCE
+        rows = [row for row in rows if row.base >= floor]
+    return heapq.nsmallest(limit, rows, key=_rank_order)
+
+
 def _sql_rank_order(near: Point | None) -> str:
     """`matching.rank_key` in SQL for rows beyond the closeness horizon, where the score is
     the base: best base, then nearer (located before unlocated; a larger dot product of the
@@ -425,9 +437,11 @@ def _within_limit(match: _MatchSql, near: Point, distance_limit: float, limit: i
             in_reach.append(row)
         else:
             too_far.append(row)
-    left_out.sort(key=_rank_order)
-    too_far.sort(key=lambda row: (row.distance_km, str(row.service_id)))
-    return _Found(in_reach, left_out + too_far, len(in_reach), len(left_out) + len(too_far))
+    shown_out = _best(left_out, limit)
+    shown_out += heapq.nsmallest(
+        limit, too_far, key=lambda row: (row.distance_km, str(row.service_id))
+    )
+    return _Found(in_reach, shown_out, len(in_reach), len(left_out) + len(too_far))
 
 
 def _best_rows(
@@ -502,10 +516,10 @@ def _anywhere(match: _MatchSql, near: Point | None, limit: int) -> _Found:
     in_reach += _best_rows(
         match, near, eligible=True, where=beyond, where_params=beyond_params, limit=limit
     )
-    left_out = sorted((row for row in nearby if not row.eligible), key=_rank_order)
+    left_out = [row for row in nearby if not row.eligible]
     if len(left_out) < min(limit, total - fit):
         left_out += _best_rows(match, near, eligible=False, where=f"NOT ({horizon})", limit=limit)
-        left_out.sort(key=_rank_order)
+    left_out = _best(left_out, limit)
     return _Found(in_reach, left_out, fit, total - fit)
 
 
@@ -539,7 +553,7 @@ def match_services(
         found = _within_limit(match, near, distance_limit, limit)
     else:
         found = _anywhere(match, near, limit)
-    shown = sorted(found.in_reach, key=_rank_order)[:limit]
+    shown = _best(found.in_reach, limit)
     shown_out = found.left_out[:limit]
     distances = {_service_id(row.service_id): row.distance_km for row in [*shown, *shown_out]}
     result = rank_services(_candidates(distances), wanted, preferences)
