@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+
+from tests.shared_data import rolled_back_afterwards
 
 EXPECTED_OPERATIONS = {
     ("get", "/api/v1/me"): "get_me",
@@ -35,9 +38,11 @@ EXPECTED_OPERATIONS = {
 }
 
 
-@pytest.fixture
-def openapi(client):
-    response = client.get("/api/v1/openapi.json")
+@pytest.fixture(scope="module")
+def openapi(django_db_setup, django_db_blocker):
+    """The served document, fetched once for the module's read-only checks (it takes seconds)."""
+    with rolled_back_afterwards(django_db_blocker):
+        response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     return response.json()
 
