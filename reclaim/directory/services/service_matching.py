@@ -37,7 +37,14 @@ from ..matching import (
     rank_key,
     rank_services,
 )
-from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceMatchRow, ServiceType
+from ..models import (
+    Organization,
+    Service,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServiceMatchRow,
+    ServiceType,
+)
 from .entries import language_codes, require_staff, service_type_codes, service_views_queryset
 from .match_rows import (
     ANY_NEED,
@@ -53,6 +60,9 @@ from .search import KM_PER_DEGREE, Point
 
 ROWS = ServiceMatchRow._meta.db_table
 LANGUAGES = ServiceLanguage._meta.db_table
+TYPES = ServiceType._meta.db_table
+SERVICES = Service._meta.db_table
+ORGANIZATIONS = Organization._meta.db_table
 
 
 def candidate_for(service: Service, distance_km: float | None) -> Candidate:
@@ -100,9 +110,7 @@ class Match:
 
 
 _CANDIDATE_FIELDS = (
-    "id",
     "name",
-    "organization__name",
     "status",
     "gender_eligibility",
     "minimum_age",
@@ -119,30 +127,48 @@ _CANDIDATE_FIELDS = (
     "free_of_charge",
     "wait_time_days",
 )
+_BOOLEAN_FIELDS = [
+    name
+    for name in _CANDIDATE_FIELDS
+    if Service._meta.get_field(name).get_internal_type() == "BooleanField"
+]
 
 
 def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
-    """The candidates of these services (ids to distances), read as values: three queries."""
+    """The candidates of these services (ids to distances): two short queries, as values."""
     ids = list(distances)
+    if not ids:
+        return []
+    keys = [_service_key(pk) for pk in ids]
+    marks = ", ".join(["%s"] * len(keys))
     types: dict[Any, set[str]] = {}
-    for service_id, code in ServiceType.objects.filter(service_id__in=ids).values_list(
-        "service_id", "code"
-    ):
-        types.setdefault(service_id, set()).add(code)
     languages: dict[Any, set[str]] = {}
-    for service_id, code in ServiceLanguage.objects.filter(service_id__in=ids).values_list(
-        "service_id", "code"
+    for service_id, kind, code in _fetch(
+        f"SELECT service_id, 't', code FROM {TYPES} WHERE service_id IN ({marks}) "  # noqa: S608
+        f"UNION ALL SELECT service_id, 'l', code FROM {LANGUAGES} WHERE service_id IN ({marks})",
+        [*keys, *keys],
     ):
         if code:
-            languages.setdefault(service_id, set()).add(code)
+            (types if kind == "t" else languages).setdefault(_service_id(service_id), set()).add(
+                code
+            )
+    column_of = {field.name: field.column for field in Service._meta.concrete_fields}
+    columns = ", ".join(f"s.{column_of[name]}" for name in _CANDIDATE_FIELDS)
     candidates = []
-    for values in Service.objects.filter(pk__in=ids).values(*_CANDIDATE_FIELDS):
-        pk = values.pop("id")
-        organization_name = values.pop("organization__name") or ""
+    for row in _fetch(
+        f"SELECT s.id, o.name, {columns} FROM {SERVICES} s "  # noqa: S608
+        f"LEFT JOIN {ORGANIZATIONS} o ON o.id = s.organization_id WHERE s.id IN ({marks})",
+        keys,
+    ):
+        pk = _service_id(row[0])
+        values = dict(zip(_CANDIDATE_FIELDS, row[2:], strict=True))
+        for flag in _BOOLEAN_FIELDS:  # SQLite answers 0 and 1
+            if values[flag] is not None:
+                values[flag] = bool(values[flag])
         candidates.append(
             Candidate(
                 id=pk,
-                organization_name=organization_name,
+                organization_name=row[1] or "",
                 service_types=frozenset(types.get(pk, ())),
                 languages=frozenset(languages.get(pk, ())),
                 distance_km=distances.get(pk),
@@ -316,6 +342,11 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _service_key(value: Any) -> Any:
+    """A service id as the database compares it (SQLite: the UUID's hex text)."""
+    return Service._meta.pk.get_db_prep_value(value, connection)  # type: ignore[union-attr]
 
 
 def _service_id(value: Any) -> Any:
