@@ -26,7 +26,14 @@ from ..matching import (
     POINTS_QUALITY,
     POINTS_SHORT_WAIT,
 )
-from ..models import Service, ServiceAtLocation, ServiceLanguage, ServiceMatchRow, ServiceType
+from ..models import (
+    Location,
+    Service,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServiceMatchRow,
+    ServiceType,
+)
 from ..taxonomy import needs_met_by
 
 NEED_BITS: tuple[str, ...] = (
@@ -162,25 +169,49 @@ def _grouped(rows: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
     return grouped
 
 
-def build_match_rows(service_ids: Sequence[Any]) -> list[dict[str, Any]]:
-    """The match rows of these services (column values by attname), from the directory."""
-    services = Service.objects.filter(pk__in=service_ids).values(*_SERVICE_FIELDS)
-    types = _grouped(
-        ServiceType.objects.filter(service_id__in=service_ids).values_list("service_id", "code")
-    )
-    languages = _grouped(
-        ServiceLanguage.objects.filter(service_id__in=service_ids).values_list("service_id", "code")
-    )
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _keys(service_ids: Iterable[Any]) -> list[Any]:
+    """Service ids as the database holds them (SQLite: the UUID's hex text)."""
+    field = Service._meta.pk
+    assert field is not None
+    return [field.get_db_prep_value(field.to_python(pk), connection) for pk in service_ids]
+
+
+def _select(sql: str, keys: Sequence[Any], *, rows: bool = True) -> list[tuple[Any, ...]]:
+    """Run `sql` with its {keys} placeholder standing for the keys (as parameters)."""
+    marks = ", ".join(["%s"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(keys=marks), list(keys))
+        return cursor.fetchall() if rows else []
+
+
+def build_match_rows(keys: Sequence[Any]) -> list[dict[str, Any]]:
+    """The match rows of these services (column values by attname), from the directory.
+
+    `keys` are ids as the database holds them (`_keys`); raw SQL, as the rows are derived
+    for thousands of services per import batch and the ORM spent seconds on the id lists.
+    """
+    columns = ", ".join(_SERVICE_FIELDS)
+    services = _select(f"SELECT {columns} FROM {_table(Service)} WHERE id IN ({{keys}})", keys)  # noqa: S608
+    codes = "SELECT service_id, code FROM {table} WHERE service_id IN ({{keys}})"
+    types = _grouped(_select(codes.format(table=_table(ServiceType)), keys))
+    languages = _grouped(_select(codes.format(table=_table(ServiceLanguage)), keys))
     sites = _grouped(
         (service_id, (latitude, longitude))
-        for service_id, latitude, longitude in ServiceAtLocation.objects.filter(
-            service_id__in=service_ids,
-            location__latitude__isnull=False,
-            location__longitude__isnull=False,
-        ).values_list("service_id", "location__latitude", "location__longitude")
+        for service_id, latitude, longitude in _select(
+            f"SELECT sl.service_id, l.latitude, l.longitude FROM {_table(ServiceAtLocation)} sl "  # noqa: S608
+            f"INNER JOIN {_table(Location)} l ON l.id = sl.location_id "
+            "WHERE sl.service_id IN ({keys}) "
+            "AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL",
+            keys,
+        )
     )
     rows: list[dict[str, Any]] = []
-    for service in services:
+    for values in services:
+        service = dict(zip(_SERVICE_FIELDS, values, strict=True))
         pk = service["id"]
         needs = needs_met_by(types.get(pk, ()))
         if not needs:
@@ -202,12 +233,12 @@ def build_match_rows(service_ids: Sequence[Any]) -> list[dict[str, Any]]:
             minimum_age=service["minimum_age"],
             maximum_age=service["maximum_age"],
             capacity_available=service["capacity_available"],
-            free_of_charge=service["free_of_charge"],
-            immigration_status_required=service["immigration_status_required"],
-            interpretation_available=service["interpretation_available"],
-            female_staff_available=service["female_staff_available"],
-            survivor_led=service["survivor_led"],
-            lgbtq_affirming=service["lgbtq_affirming"],
+            free_of_charge=_flag(service["free_of_charge"]),
+            immigration_status_required=_flag(service["immigration_status_required"]),
+            interpretation_available=_flag(service["interpretation_available"]),
+            female_staff_available=_flag(service["female_staff_available"]),
+            survivor_led=_flag(service["survivor_led"]),
+            lgbtq_affirming=_flag(service["lgbtq_affirming"]),
             fixed_points=fixed_points(service),
             cell=cell,
             site_count=len(points),
@@ -219,6 +250,10 @@ def build_match_rows(service_ids: Sequence[Any]) -> list[dict[str, Any]]:
         )
         rows.extend({**shared, "need": need} for need in (ANY_NEED, *sorted(needs)))
     return rows
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)  # SQLite answers 0 and 1
 
 
 def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -233,16 +268,10 @@ def _insert(rows: Sequence[dict[str, Any]]) -> None:
         return
     fields = [f for f in ServiceMatchRow._meta.concrete_fields if not f.primary_key]
     names = [f.attname for f in fields]
-    hex_ids = not connection.features.has_native_uuid_field  # SQLite keeps UUIDs as hex
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    params = []
-    for row in rows:
-        values = [row[name] for name in names]
-        if hex_ids:
-            values[names.index("service_id")] = row["service_id"].hex
-        params.append(values)
+    params = [[row[name] for name in names] for row in rows]  # ids already as stored
     table = quote(ServiceMatchRow._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
@@ -250,9 +279,10 @@ def _insert(rows: Sequence[dict[str, Any]]) -> None:
 
 def refresh_match_rows(service_ids: Iterable[Any]) -> None:
     """Rebuild the match rows of these services (call inside the write's transaction)."""
-    ids = list(dict.fromkeys(service_ids))
-    for chunk in _chunks(ids, REFRESH_CHUNK):
-        ServiceMatchRow.objects.filter(service_id__in=chunk).delete()
+    keys = list(dict.fromkeys(_keys(service_ids)))
+    for chunk in _chunks(keys, REFRESH_CHUNK):
+        delete = f"DELETE FROM {_table(ServiceMatchRow)} WHERE service_id IN ({{keys}})"  # noqa: S608
+        _select(delete, chunk, rows=False)
         _insert(build_match_rows(chunk))
 
 
@@ -267,7 +297,7 @@ def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
 
 def refresh_all_match_rows() -> None:
     """Rebuild every service's match rows (after changing the bit orders, or to repair)."""
-    ids = list(Service.objects.order_by("pk").values_list("pk", flat=True))
+    keys = _keys(Service.objects.order_by("pk").values_list("pk", flat=True))
     ServiceMatchRow.objects.all().delete()
-    for chunk in _chunks(ids, REFRESH_CHUNK):
+    for chunk in _chunks(keys, REFRESH_CHUNK):
         _insert(build_match_rows(chunk))
