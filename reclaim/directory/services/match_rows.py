@@ -288,11 +288,12 @@ def refresh_match_rows(service_ids: Iterable[Any]) -> None:
 
 def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
     """The services offered at these locations (their rows change when a site moves)."""
-    return list(
-        ServiceAtLocation.objects.filter(location_id__in=list(location_ids))
-        .values_list("service_id", flat=True)
-        .distinct()
-    )
+    field = Location._meta.pk
+    assert field is not None
+    keys = [field.get_db_prep_value(field.to_python(pk), connection) for pk in location_ids]
+    links = _table(ServiceAtLocation)
+    sql = f"SELECT DISTINCT service_id FROM {links} WHERE location_id IN ({{keys}})"  # noqa: S608
+    return [row[0] for chunk in _chunks(keys, REFRESH_CHUNK) for row in _select(sql, chunk)]
 
 
 def refresh_all_match_rows() -> None:
