@@ -146,6 +146,94 @@ def test_survivors_in_the_portal_cannot_search(directory, survivor_user):
         search.search_services(SearchFilters(), by=survivor_user)
 
 
+@pytest.fixture
+def lanterns():
+    """Services holding "lantern": two in their name, two only in their description."""
+    return [
+        make_service(name="Zeta Lantern House", types=("counseling",)),
+        make_service(name="lantern circle", types=("counseling",)),
+        make_service(name="Casa Norte", description="Lantern evenings.", types=("counseling",)),
+        make_service(name="Ángel Centre", description="Lantern walks.", types=("counseling",)),
+        make_service(name="Closed Lantern", types=("counseling",), status="temporarily closed"),
+    ]
+
+
+def test_words_in_the_name_come_first_then_the_rest_each_by_folded_name(lanterns, caseworker):
+    page = search.search_services(SearchFilters(query="lantern"), by=caseworker)
+    # Folded order: "angel" before "casa", "lantern circle" before "zeta" (not by case/bytes).
+    assert names(page) == ["lantern circle", "Zeta Lantern House", "Ángel Centre", "Casa Norte"]
+    assert (page.total, page.more) == (4, False)
+
+
+def test_every_word_must_be_in_the_name_for_the_name_tier(lanterns, caseworker):
+    make_service(name="Lantern Evenings Club", types=("counseling",))
+    page = search.search_services(SearchFilters(query="lantern evening"), by=caseworker)
+    assert names(page) == ["Lantern Evenings Club", "Casa Norte"]
+
+
+def test_pages_continue_across_the_name_tier(lanterns, caseworker):
+    pages = [
+        names(
+            search.search_services(
+                SearchFilters(query="lantern"), by=caseworker, limit=3, offset=offset
+            )
+        )
+        for offset in (0, 1, 3)
+    ]
+    assert pages == [
+        ["lantern circle", "Zeta Lantern House", "Ángel Centre"],
+        ["Zeta Lantern House", "Ángel Centre", "Casa Norte"],
+        ["Casa Norte"],
+    ]
+
+
+def test_filters_with_words_keep_the_search_order(lanterns, caseworker):
+    make_service(name="Lantern Legal", types=("immigration_legal",))
+    filters = SearchFilters(query="lantern", service_types=("immigration_legal",))
+    page = search.search_services(filters, by=caseworker)
+    assert (names(page), page.total) == (["Lantern Legal"], 1)
+    spanish = SearchFilters(query="lantern", language="es")
+    assert search.search_services(spanish, by=caseworker).total == 0
+
+
+def test_closed_services_match_words_only_when_asked(lanterns, caseworker):
+    shown = names(search.search_services(SearchFilters(query="lantern"), by=caseworker))
+    assert "Closed Lantern" not in shown
+    everything = SearchFilters(query="lantern", include_closed=True)
+    page = search.search_services(everything, by=caseworker)
+    assert names(page)[:3] == ["Closed Lantern", "lantern circle", "Zeta Lantern House"]
+    assert page.total == 5
+
+
+def test_word_search_follows_status_and_name_changes(lanterns, org_admin, caseworker):
+    zeta, casa = lanterns[0], lanterns[2]
+    update_service(zeta, by=org_admin, changes={"status": "inactive"})
+    update_service(casa, by=org_admin, changes={"name": "Casa Lantern"})
+    page = search.search_services(SearchFilters(query="lantern"), by=caseworker)
+    assert names(page) == ["Casa Lantern", "lantern circle", "Ángel Centre"]
+
+
+def test_word_search_counts_up_to_the_limit_and_says_there_are_more(
+    lanterns, caseworker, monkeypatch
+):
+    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+    page = search.search_services(SearchFilters(query="lantern"), by=caseworker, limit=2)
+    assert (page.total, page.more, len(page.hits)) == (3, True, 2)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 4)
+    page = search.search_services(SearchFilters(query="lantern"), by=caseworker)
+    assert (page.total, page.more) == (4, False)
+
+
+def test_words_and_a_starting_point_keep_the_search_order_and_measure(caseworker):
+    make_service(name="Lantern Far", latitude=41.39, longitude=2.17)
+    make_service(name="Near", description="lantern", latitude=40.42, longitude=-3.70)
+    page = search.search_services(SearchFilters(query="lantern", near=MADRID), by=caseworker)
+    assert names(page) == ["Lantern Far", "Near"]
+    assert page.hits[1].distance_km == pytest.approx(0.4, abs=0.1)
+    near = SearchFilters(query="lantern", near=MADRID, max_distance_km=25)
+    assert names(search.search_services(near, by=caseworker)) == ["Near"]
+
+
 def test_match_ranks_and_leaves_out_with_reasons(directory, caseworker):
     match = service_matching.match_services(
         ["housing", "mental_health"],

@@ -1,28 +1,31 @@
-"""Searching the directory and matching a survivor's needs to services.
+"""Searching the directory by words, filters and distance.
 
-Full-text search runs on SQLite FTS5 or PostgreSQL full-text (see the 0001 migration), over a
+Full-text search runs on SQLite FTS5 or PostgreSQL full-text (migrations 0001, 0005), over a
 folded (lower-case, accent-free) document, with prefix matching on every word, so both
-databases answer the same. Distance is haversine from a point; coordinates come from the
-directory (no geocoder). Any staff member may search; matching for a survivor reads the
-survivor's needs through care (audited there) and audits the match itself.
+databases answer the same, in the same order: services whose name holds every word first,
+then the others, each alphabetically by folded name. That order is read from narrow index
+rows, so a common word costs a pass over small rows, not a ranking of every match (bm25,
+ts_rank) on the service table. Distance is haversine from a point; coordinates come from
+the directory (no geocoder). Any staff member may search.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Exists,
     OuterRef,
     Q,
     QuerySet,
 )
+from django.db.models.expressions import RawSQL
 
 from reclaim.core.errors import ValidationFailed
 
@@ -39,6 +42,9 @@ from .entries import (
 
 MAX_QUERY_WORDS = 12
 MAX_DISTANCE_KM = 20_000.0
+# A word search counts its matches up to this many ("more than 1,000"): counting a common
+# word exactly would visit every match, which is what made search slow at scale.
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class SearchHit:
 class SearchPage:
     hits: list[SearchHit]
     total: int
+    # True when a word search matches more than `total` (= COUNT_LIMIT) services.
+    more: bool = False
 
 
 def query_words(text: str) -> list[str]:
@@ -91,36 +99,106 @@ def query_words(text: str) -> list[str]:
     return re.findall(r"\w+", fold(text))[:MAX_QUERY_WORDS]
 
 
-def _full_text(queryset: QuerySet[Service], words: list[str]) -> QuerySet[Service]:
-    """Only services whose document has every word (as a prefix), best match first.
+def _fts5_words(words: list[str]) -> str:
+    # Each word quoted (no operator reaches MATCH), with a prefix star.
+    return " ".join(f'"{word}"*' for word in words)
 
-    The database ranks and orders, so a page costs one ranked scan of the matches, not a
-    round trip per match: PostgreSQL from the stored `search_vector` (0003 migration),
-    SQLite joined to its FTS5 table, whose `rank` is bm25 (lower is better).
-    """
-    if connection.vendor == "postgresql":
-        tsquery = " & ".join(f"{word}:*" for word in words)
-        return queryset.extra(  # fixed SQL; the words are a parameter
-            where=["directory_service.search_vector @@ to_tsquery('simple', %s)"],
-            params=[tsquery],
-            select={
-                "relevance": "ts_rank(directory_service.search_vector, to_tsquery('simple', %s))"
-            },
-            select_params=[tsquery],
-            order_by=["-relevance", "name", "id"],
+
+def _narrowing(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """An SQL condition on `found.service_id` for the filters beyond the words and the
+    status (types, language, open places, the box around a distance limit), or ("", [])
+    when there are none: the common search never reads the service table."""
+    queryset = _filtered(filters)
+    if filters.near is not None and filters.max_distance_km is not None:
+        queryset = queryset.filter(_within_box(filters.near, filters.max_distance_km))
+    elif not (filters.service_types or filters.language or filters.open_capacity):
+        return "", []
+    correlated = queryset.filter(pk=RawSQL("found.service_id", ())).values("pk")
+    sql, params = correlated.query.sql_with_params()
+    return f" AND EXISTS ({sql})", list(params)
+
+
+def _text_page_sqlite(
+    words: list[str], filters: SearchFilters, offset: int, limit: int | None
+) -> tuple[list[Any], int]:
+    """FTS5 answers "which services hold the words" and "which hold them in the name" from
+    its index alone (the `hidden` column marks services that are not active); the page is
+    then ordered by the narrow key rows of the tier it falls in, never by all matches."""
+    words_in = _fts5_words(words)
+    everywhere = f"body : ({words_in})"
+    in_name = f"name : ({words_in})"
+    elsewhere = f"{everywhere} NOT {in_name}"
+    if not filters.include_closed:
+        everywhere, in_name, elsewhere = (
+            f"({expression}) NOT hidden : hidden" for expression in (everywhere, in_name, elsewhere)
         )
-    # SQLite FTS5: each word quoted (no operators reach MATCH), with a prefix star.
-    match = " ".join(f'"{word}"*' for word in words)
-    return queryset.extra(  # fixed SQL; the words are a parameter
-        tables=["directory_service_fts"],
-        where=[
-            "directory_service_fts.service_id = directory_service.id",
-            "directory_service_fts MATCH %s",
-        ],
-        params=[match],
-        select={"relevance": "directory_service_fts.rank"},
-        order_by=["relevance", "name", "id"],
+    narrowing, narrowing_params = _narrowing(filters)
+    matches = (
+        "FROM directory_service_fts JOIN directory_service_fts_key found "
+        "ON found.id = directory_service_fts.rowid WHERE directory_service_fts MATCH %s"
     )
+    if not narrowing:  # counted in the index alone
+        matches_in_index = "FROM directory_service_fts WHERE directory_service_fts MATCH %s"
+        total_sql, named_sql = f"SELECT 1 {matches_in_index}", f"SELECT 1 {matches_in_index}"
+    else:
+        total_sql = named_sql = f"SELECT 1 {matches}{narrowing}"
+    page = (
+        f"SELECT found.service_id {matches}{narrowing} "
+        "ORDER BY found.search_name, found.service_id LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM ({total_sql} LIMIT {COUNT_LIMIT + 1})), "  # noqa: S608
+            f"(SELECT count(*) FROM ({named_sql}))",  # fixed SQL; words and filters are parameters
+            [everywhere, *narrowing_params, in_name, *narrowing_params],
+        )
+        total, named = cursor.fetchone()
+        ids: list[Any] = []
+        tiers = ((in_name, offset), (elsewhere, max(0, offset - named)))
+        for expression, start in tiers if offset < named else tiers[1:]:
+            wanted = -1 if limit is None else limit - len(ids)
+            if wanted == 0:
+                break
+            cursor.execute(page, [expression, *narrowing_params, wanted, start])
+            ids += [uuid.UUID(row[0]) for row in cursor.fetchall()]
+    return ids, total
+
+
+def _text_page_postgresql(
+    words: list[str], filters: SearchFilters, offset: int, limit: int | None
+) -> tuple[list[Any], int]:
+    """The GIN index of `directory_service_search` finds the matches; their narrow rows
+    are counted (up to COUNT_LIMIT + 1) and ordered, name holding the words first."""
+    query = " & ".join(f"{word}:*" for word in words)
+    active = "" if filters.include_closed else " AND found.active"
+    narrowing, narrowing_params = _narrowing(filters)
+    matches = (
+        "FROM directory_service_search found "
+        f"WHERE found.search_vector @@ to_tsquery('simple', %s){active}{narrowing}"
+    )
+    count = f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT {COUNT_LIMIT + 1}) counted"  # noqa: S608
+    page = (
+        f"SELECT found.service_id {matches} "
+        "ORDER BY found.name_vector @@ to_tsquery('simple', %s) DESC, found.search_name, "
+        "found.service_id LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({count}), ARRAY({page})",
+            [query, *narrowing_params, query, *narrowing_params, query, limit, offset],
+        )
+        total, ids = cursor.fetchone()
+    return list(ids), total
+
+
+def _text_page(
+    words: list[str], filters: SearchFilters, offset: int, limit: int | None
+) -> tuple[list[Any], int]:
+    """The ids of one page of services holding every word (as a prefix), in search order,
+    and how many there are in all; `limit` None: every match."""
+    if connection.vendor == "postgresql":
+        return _text_page_postgresql(words, filters, offset, limit)
+    return _text_page_sqlite(words, filters, offset, limit)
 
 
 def _check_filters(filters: SearchFilters) -> None:
@@ -210,44 +288,40 @@ def _within_box(near: Point, km: float) -> Q:
     return Q(Exists(nearby)) | ~Q(Exists(located))
 
 
-@contextlib.contextmanager
-def _index_scans_only(full_text: bool) -> Iterator[None]:
-    """On PostgreSQL, keep a full-text query on its GIN index (inside a transaction).
-
-    When a common word matches a tenth of the directory, the planner prefers reading the
-    whole table and testing every stored vector: 170 ms at 100,000 services, against 25 ms
-    through the index (docs/performance.md). SET LOCAL ends with the transaction.
-    """
-    if full_text and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-    yield
-
-
 def search_services(
     filters: SearchFilters, *, by: Any, limit: int = 25, offset: int = 0
 ) -> SearchPage:
     """One page of services matching the text and filters (any staff member).
 
-    Ordered by relevance when there is text, else by distance when there is a starting
-    point, else by name. Raises Forbidden for non-staff, ValidationFailed for bad filters.
-    Without a starting point the database orders, counts and cuts the page; with one, the
-    services in reach (the box around a distance limit, when there is one) are measured.
+    With words: services whose name holds every word first, then the others, each in
+    alphabetical order of the folded name, then by id (the same on both databases; see
+    docs/directory.md). Without words: by distance when there is a starting point, else by
+    name. A word search without a starting point counts up to COUNT_LIMIT (`more` says
+    when there are more); every other total is exact. Raises Forbidden for non-staff,
+    ValidationFailed for bad filters. With a starting point, the services in reach (the box
+    around a distance limit, when there is one) are measured, and the limit applied to the
+    exact distance.
     """
     require_staff(by)
     _check_filters(filters)
-    queryset = _filtered(filters)
     words = query_words(filters.query)
-    if filters.near is not None and filters.max_distance_km is not None:
-        queryset = queryset.filter(_within_box(filters.near, filters.max_distance_km))
-    queryset = _full_text(queryset, words) if words else queryset.order_by("name", "id")
-    if filters.near is None:
-        with transaction.atomic(), _index_scans_only(bool(words)):
-            total = queryset.count()
-            page_ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
-        distances: dict[Any, float] = {}
+    distances: dict[Any, float] = {}
+    more = False
+    if filters.near is None and words:
+        page_ids, total = _text_page(words, filters, offset, limit)
+        more, total = total > COUNT_LIMIT, min(total, COUNT_LIMIT)
+    elif filters.near is None:
+        queryset = _filtered(filters).order_by("name", "id")
+        total = queryset.count()
+        page_ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
     else:
-        ordered_ids = list(queryset.values_list("pk", flat=True))
+        if words:
+            ordered_ids, _ = _text_page(words, filters, 0, None)
+        else:
+            queryset = _filtered(filters)
+            if filters.max_distance_km is not None:
+                queryset = queryset.filter(_within_box(filters.near, filters.max_distance_km))
+            ordered_ids = list(queryset.order_by("name", "id").values_list("pk", flat=True))
         distances = distances_km(ordered_ids, filters.near)
         if filters.max_distance_km is not None:
             ordered_ids = [
@@ -259,4 +333,4 @@ def search_services(
         page_ids = ordered_ids[offset : offset + limit]
     rows = services_queryset().in_bulk(page_ids)
     hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
-    return SearchPage(hits, total)
+    return SearchPage(hits, total, more)
