@@ -25,6 +25,7 @@ from ..matching import (
     POINTS_LGBTQ_BASE,
     POINTS_QUALITY,
     POINTS_SHORT_WAIT,
+    unit_vector,
 )
 from ..models import (
     Location,
@@ -97,14 +98,6 @@ def cell_of(latitude: float, longitude: float) -> int:
     row = math.floor((latitude + 90.0) / CELL_DEGREES)
     column = math.floor((longitude + 180.0) / CELL_DEGREES)
     return row * CELLS_PER_ROW + column
-
-
-def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
-    """The point on the unit sphere. The nearer of two sites to a point is the one whose
-    vector has the larger dot product with the point's (the haversine distance falls as the
-    dot product rises), so the database can order by distance with three multiplications."""
-    phi, lam = math.radians(latitude), math.radians(longitude)
-    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
 
 def cells_between(

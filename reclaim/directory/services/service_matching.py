@@ -22,6 +22,7 @@ from reclaim.core.errors import ValidationFailed
 
 from ..matching import (
     DISTANCE_HORIZON_KM,
+    EARTH_RADIUS_KM,
     MEN,
     POINTS_DISTANCE,
     POINTS_INTERPRETATION,
@@ -33,9 +34,10 @@ from ..matching import (
     MatchResult,
     Preferences,
     closeness_points,
-    haversine_km,
+    great_circle_km,
     rank_key,
     rank_services,
+    unit_vector,
 )
 from ..models import (
     Organization,
@@ -54,7 +56,6 @@ from .match_rows import (
     UNLOCATED_CELL,
     cells_between,
     language_mask,
-    unit_vector,
 )
 from .search import KM_PER_DEGREE, Point
 
@@ -365,7 +366,7 @@ def _sites(service_ids: Iterable[Any]) -> dict[Any, list[tuple[float, float]]]:
     return sites
 
 
-COLUMNS = "service_id, name_key, {eligible}, {base}, latitude, longitude, site_count"
+COLUMNS = "service_id, name_key, {eligible}, {base}, x, y, z, site_count"
 
 
 def _rows(
@@ -380,13 +381,17 @@ def _rows(
     fetched = _fetch(sql, params)
     if near is None:
         return [_Row(pk, name, bool(ok), int(base)) for pk, name, ok, base, *_where in fetched]
-    spread = [_service_id(row[0]) for row in fetched if row[6] > 1]
+    spread = [_service_id(row[0]) for row in fetched if row[7] > 1]
     sites = _sites(spread) if spread else {}
-    latitude, longitude = near.latitude, near.longitude
+    here = unit_vector(near.latitude, near.longitude)
+    x0, y0, z0 = here
+    diameter = 2 * EARTH_RADIUS_KM
     rows = []
-    for pk, name_key, eligible, base, site_latitude, site_longitude, site_count in fetched:
-        if site_count == 1:
-            distance = haversine_km(latitude, longitude, site_latitude, site_longitude)
+    for pk, name_key, eligible, base, x, y, z, site_count in fetched:
+        if site_count == 1:  # matching.great_circle_km, inlined: thousands of rows
+            dx, dy, dz = x - x0, y - y0, z - z0
+            chord = math.sqrt(dx * dx + dy * dy + dz * dz)
+            distance = diameter * math.asin(min(1.0, chord / 2))
         elif site_count == 0:
             distance = None
         else:
@@ -396,7 +401,7 @@ def _rows(
                 if not any(south <= lat <= north and west <= lon <= east for lat, lon in points):
                     continue
             distance = min(
-                (haversine_km(latitude, longitude, lat, lon) for lat, lon in points),
+                (great_circle_km(here, unit_vector(lat, lon)) for lat, lon in points),
                 default=None,
             )
         rows.append(_Row(pk, name_key, bool(eligible), int(base), distance))
