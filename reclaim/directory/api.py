@@ -57,7 +57,11 @@ class SearchQuery(Schema):
     response={200: ServicePageOut, **error_responses(403)},
     operation_id="search_directory",
     summary="Search services: words, type, language, distance, open capacity",
-    description="Ordered by relevance with words, else by distance from a point, else by name.",
+    description=(
+        "With words: services whose name holds every word first, then the others, each by "
+        "name; a word search counts up to 1,000 (`more`: there are more). Else by distance "
+        "from a point, else by name."
+    ),
 )
 def search_directory(
     request: AuthedRequest,
@@ -84,6 +88,7 @@ def search_directory(
             entries.service_view(hit.service, distance_km=hit.distance_km) for hit in page.hits
         ],
         "total": page.total,
+        "more": page.more,
         "limit": limit,
         "offset": offset,
     }

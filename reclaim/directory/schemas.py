@@ -55,7 +55,12 @@ class ServiceOut(Schema):
 
 class ServicePageOut(Schema):
     items: list[ServiceOut]
-    total: int
+    total: int = Field(
+        description="How many services match; a word search counts up to 1,000 (see `more`)."
+    )
+    more: bool = Field(
+        False, description="True when more than `total` services match (word searches only)."
+    )
     limit: int
     offset: int
 

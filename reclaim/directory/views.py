@@ -53,6 +53,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET or None)
     entries.require_staff(request.user)
     page = None
+    more = False
     hits: list[dict[str, Any]] = []
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
@@ -80,12 +81,14 @@ def directory(request: HttpRequest) -> HttpResponse:
             _labels(entries.service_view(hit.service, distance_km=hit.distance_km))
             for hit in result.hits
         ]
+        more = result.more  # a word search counts up to search.COUNT_LIMIT
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "hits": hits,
         "page": page,
+        "more": more,
         "query": query.urlencode(),
         "may_edit": entries.may_edit_directory(request.user),
     }

@@ -44,6 +44,20 @@ def test_search_returns_a_page_with_distance(login, caseworker, shelter):
     assert body["items"][0]["distance_km"] == pytest.approx(0.4, abs=0.1)
 
 
+def test_word_search_says_when_more_services_match_than_it_counts(
+    login, caseworker, shelter, monkeypatch
+):
+    from reclaim.directory.services import search
+
+    make_service(name="Luz del Norte")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 1)
+    body = login(caseworker).get(f"{API}/services", {"q": "luz", "limit": 1}).json()
+    assert (body["total"], body["more"], len(body["items"])) == (1, True, 1)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    body = login(caseworker).get(f"{API}/services", {"q": "luz"}).json()
+    assert (body["total"], body["more"]) == (2, False)
+
+
 def test_search_with_an_unknown_type_names_the_field(login, caseworker):
     response = login(caseworker).get(f"{API}/services", {"service_type": "astrology"})
     assert response.status_code == 422

@@ -48,6 +48,21 @@ def test_search_page_lists_matching_services(login, caseworker, shelter, men_onl
     assert b"Men&#x27;s shelter" not in response.content
 
 
+def test_search_page_says_when_more_services_match_than_it_lists(
+    login, caseworker, shelter, monkeypatch
+):
+    from reclaim.directory.services import search
+
+    make_service(name="Luz del Norte")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 1)
+    page = login(caseworker).get("/directory/", {"q": "luz"}).content.decode()
+    assert "Services (more than 1)" in page
+    assert "Only the first 1 can be listed" in page
+    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    page = login(caseworker).get("/directory/", {"q": "luz"}).content.decode()
+    assert "Services (2)" in page and "more than" not in page
+
+
 def test_htmx_search_returns_only_the_form_and_results(login, caseworker, shelter):
     response = login(caseworker).get("/directory/", {"q": "luz"}, headers={"HX-Request": "true"})
     assert b"<html" not in response.content
