@@ -37,7 +37,7 @@ from ..taxonomy import SERVICE_TYPE_CODES
 from .entries import (
     fold,
     require_staff,
-    services_queryset,
+    service_views_queryset,
 )
 
 MAX_QUERY_WORDS = 12
@@ -82,7 +82,7 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class SearchHit:
-    service: Service
+    service: Service  # loaded with what `entries.service_view` reads, nothing more
     distance_km: float | None
 
 
@@ -331,6 +331,7 @@ def search_services(
             ordered_ids.sort(key=lambda pk: distances.get(pk, math.inf))
         total = len(ordered_ids)
         page_ids = ordered_ids[offset : offset + limit]
-    rows = services_queryset().in_bulk(page_ids)
+    # What a result shows (`entries.service_view`): no sites, no HSDS extras.
+    rows = service_views_queryset().in_bulk(page_ids)
     hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
     return SearchPage(hits, total, more)
