@@ -280,3 +280,15 @@ class ServiceMatchRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} meets {self.need or 'any need'}"
+
+
+class MatchRowsVersion(models.Model):
+    """One row holding a stamp that every change to the match rows replaces, in the same
+    transaction: what matching caches about the rows (counts per need) is used only while
+    the stamp is the one it was read at. A random number, not a counter: a rolled-back
+    change must not let a later one reuse its stamp."""
+
+    stamp = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"match rows stamp {self.stamp}"

@@ -11,6 +11,7 @@ import pytest
 from reclaim.directory.matching import Preferences, rank_services
 from reclaim.directory.models import Location, Service, ServiceAtLocation, ServiceType
 from reclaim.directory.services import search, service_matching
+from reclaim.directory.services.entries import services_queryset
 from reclaim.directory.services.match_rows import refresh_match_rows
 from reclaim.directory.taxonomy import SERVICE_TYPE_CODES, service_types_for_needs
 from tests.directory.factories import make_service
@@ -58,7 +59,7 @@ def _reference(needs: list[str], preferences: Preferences, near: Any) -> Any:
     """Every candidate of the needed types (in the box, with a limit), ranked in Python."""
     types = service_types_for_needs(needs) if needs else SERVICE_TYPE_CODES
     ids = set(ServiceType.objects.filter(code__in=types).values_list("service_id", flat=True))
-    queryset = search.services_queryset().filter(pk__in=ids)
+    queryset = services_queryset().filter(pk__in=ids)
     if near is not None and preferences.max_distance_km is not None:
         queryset = queryset.filter(search._within_box(near, preferences.max_distance_km))
     services = list(queryset)

@@ -236,3 +236,16 @@ def test_a_service_with_sites_in_several_cells_is_found_near_either(caseworker):
         ["housing"], Preferences(max_distance_km=10.0), by=caseworker, near=Point(0.0, 0.0)
     )
     assert nowhere.ranked_total == 0
+
+
+def test_counts_kept_between_matches_follow_every_change(caseworker, org_admin):
+    first, second = make_service(name="Casa uno"), make_service(name="Casa dos")
+    count = service_matching.match_services(["housing"], Preferences(), by=caseworker).ranked_total
+    assert count == 2
+    entries.delete_service(first, by=org_admin)
+    assert (
+        service_matching.match_services(["housing"], Preferences(), by=caseworker).ranked_total == 1
+    )
+    entries.update_service(second, by=org_admin, changes={"status": "inactive"})
+    match = service_matching.match_services(["housing"], Preferences(), by=caseworker)
+    assert (match.ranked_total, match.excluded_total) == (0, 1)

@@ -14,6 +14,10 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def create_version_row(apps, schema_editor):
+    apps.get_model("directory", "MatchRowsVersion").objects.create(id=1, stamp=0)
+
+
 def build_rows(apps, schema_editor):
     """Match rows for the services already in the directory (none on a fresh install).
 
@@ -91,6 +95,14 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('service', 'need'), name='directory_match_row_once')],
             },
         ),
+        migrations.CreateModel(
+            name="MatchRowsVersion",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stamp", models.BigIntegerField(default=0)),
+            ],
+        ),
+        migrations.RunPython(create_version_row, migrations.RunPython.noop),
         migrations.RunPython(build_rows, migrations.RunPython.noop),
         migrations.RunPython(create_covering_indexes, drop_covering_indexes),
     ]

@@ -38,7 +38,7 @@ from ..models import (
     ServiceType,
 )
 from ..taxonomy import SERVICE_TYPE_CODES, service_type_label
-from .match_rows import refresh_match_rows
+from .match_rows import refresh_match_rows, remove_match_rows
 
 
 def _prefetched(queryset: QuerySet[Service]) -> QuerySet[Service]:
@@ -449,6 +449,7 @@ def delete_service(service: Service, *, by: Any) -> None:
     require_directory_editor(by, target=service)
     with transaction.atomic():
         audit.record("directory.service.delete", actor=by, target=service)
+        remove_match_rows([service.pk])
         service.delete()
 
 

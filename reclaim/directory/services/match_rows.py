@@ -15,6 +15,7 @@ next bit), and add a migration that calls `refresh_all_match_rows` when you do.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..matching import (
 )
 from ..models import (
     Location,
+    MatchRowsVersion,
     Service,
     ServiceAtLocation,
     ServiceLanguage,
@@ -270,9 +272,36 @@ def _insert(rows: Sequence[dict[str, Any]]) -> None:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
 
 
+def new_stamp() -> None:
+    """Give the match rows a new stamp (in the caller's transaction: it commits with them)."""
+    stamp = random.getrandbits(62)
+    table = _table(MatchRowsVersion)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET stamp = %s WHERE id = 1", [stamp])  # noqa: S608
+        if cursor.rowcount == 0:
+            MatchRowsVersion.objects.update_or_create(id=1, defaults={"stamp": stamp})
+
+
+def current_stamp() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stamp FROM {_table(MatchRowsVersion)} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    return int(row[0]) if row else -1
+
+
+def remove_match_rows(service_ids: Iterable[Any]) -> None:
+    """Remove these services' rows (before the services themselves are deleted)."""
+    keys = _keys(service_ids)
+    for chunk in _chunks(keys, REFRESH_CHUNK):
+        delete = f"DELETE FROM {_table(ServiceMatchRow)} WHERE service_id IN ({{keys}})"  # noqa: S608
+        _select(delete, chunk, rows=False)
+    new_stamp()
+
+
 def refresh_match_rows(service_ids: Iterable[Any]) -> None:
     """Rebuild the match rows of these services (call inside the write's transaction)."""
     keys = list(dict.fromkeys(_keys(service_ids)))
+    new_stamp()
     for chunk in _chunks(keys, REFRESH_CHUNK):
         delete = f"DELETE FROM {_table(ServiceMatchRow)} WHERE service_id IN ({{keys}})"  # noqa: S608
         _select(delete, chunk, rows=False)
@@ -292,6 +321,7 @@ def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
 def refresh_all_match_rows() -> None:
     """Rebuild every service's match rows (after changing the bit orders, or to repair)."""
     keys = _keys(Service.objects.order_by("pk").values_list("pk", flat=True))
+    new_stamp()
     ServiceMatchRow.objects.all().delete()
     for chunk in _chunks(keys, REFRESH_CHUNK):
         _insert(build_match_rows(chunk))

@@ -6,6 +6,7 @@ database work as it can, the few services that ranking has to see (docs/director
 
 from __future__ import annotations
 
+import collections
 import datetime
 import functools
 import heapq
@@ -55,7 +56,9 @@ from .match_rows import (
     SPREAD_CELL,
     UNLOCATED_CELL,
     cells_between,
+    current_stamp,
     language_mask,
+    need_mask,
 )
 from .search import KM_PER_DEGREE, Point
 
@@ -205,7 +208,8 @@ class _MatchSql:
     eligible: str
     base: str
     base_params: list[Any]
-    max_added: int  # `max_added_points`
+    wanted_mask: int
+    added_but_needs: int  # `max_added_points` but for the needs
 
 
 def _needs_sql(wanted: Sequence[str]) -> tuple[str, list[Any]]:
@@ -288,7 +292,8 @@ def _match_sql(wanted: Sequence[str], preferences: Preferences) -> _MatchSql:
         _eligible_sql(preferences),
         base,
         base_params,
-        max_added_points(wanted, preferences),
+        need_mask(wanted),
+        max_added_points([], preferences),
     )
 
 
@@ -515,21 +520,53 @@ def max_added_points(wanted: Sequence[str], preferences: Preferences) -> int:
     )
 
 
+# What the rows of some needs hold, by need mask and eligibility, at a stamp of the rows.
+_SUMMARIES: collections.OrderedDict[tuple[Any, ...], tuple[int, dict[tuple[int, bool], int]]]
+_SUMMARIES = collections.OrderedDict()
+SUMMARIES_KEPT = 256
+
+
+def _needs_summary(match: _MatchSql) -> dict[tuple[int, bool], int]:
+    """How many services of the wanted needs there are by need mask and eligibility.
+
+    Counting every row of a common need is the one full pass of a match without a distance
+    limit, and it does not depend on the point: it is kept per process for as long as the
+    match rows' stamp (replaced in every transaction that changes them) stays the same.
+    """
+    key = (match.needs, tuple(match.needs_params), match.eligible)
+    stamp = current_stamp()
+    kept = _SUMMARIES.get(key)
+    if kept is not None and kept[0] == stamp:
+        _SUMMARIES.move_to_end(key)
+        return kept[1]
+    summary = {
+        (int(mask), bool(eligible)): int(count)
+        for mask, eligible, count in _fetch(
+            f"SELECT need_mask, {_flag(match.eligible)}, COUNT(*) "  # noqa: S608
+            f"FROM {ROWS} WHERE {match.needs} GROUP BY 1, 2",
+            match.needs_params,
+        )
+    }
+    _SUMMARIES[key] = (stamp, summary)
+    while len(_SUMMARIES) > SUMMARIES_KEPT:
+        _SUMMARIES.popitem(last=False)
+    return summary
+
+
 def _anywhere(match: _MatchSql, near: Point | None, limit: int) -> _Found:
-    """No distance limit: the database counts every row of the wanted needs; the rows within
-    the closeness horizon are all measured here, and of the rest only the best few are read.
+    """No distance limit: the services of the wanted needs are counted (`_needs_summary`);
+    the rows within the closeness horizon are all measured here, and of the rest only the
+    best few are read.
 
     When `limit` services near the point score at least S, a service beyond the horizon
     (whose score is its base) can only rank if its base is at least S, so only rows whose
-    fixed points are at least S minus `max_added_points` are read, from the index ordered
-    by fixed points.
+    fixed points are at least S minus the most a match can add to them are read (from the
+    index ordered by fixed points); the summary says how many of the wanted needs any
+    eligible service meets at most.
     """
-    counted = _fetch(
-        f"SELECT COUNT(*), SUM({_flag(match.eligible)}) "  # noqa: S608
-        f"FROM {ROWS} WHERE {match.needs}",
-        match.needs_params,
-    )
-    total, fit = (int(value or 0) for value in counted[0])
+    summary = _needs_summary(match)
+    fit = sum(count for (_mask, eligible), count in summary.items() if eligible)
+    total = sum(summary.values())
     if near is None:
         in_reach = _best_rows(match, None, eligible=True, where="1 = 1", limit=limit)
         left_out = _best_rows(match, None, eligible=False, where="1 = 1", limit=limit)
@@ -546,7 +583,11 @@ def _anywhere(match: _MatchSql, near: Point | None, limit: int) -> _Found:
     if len(in_reach) >= limit:
         scores = sorted(row.base + closeness_points(row.distance_km) for row in in_reach)
         least = scores[-limit]
-        lowest_fixed = least - match.max_added
+        most_met = max(
+            ((mask & match.wanted_mask).bit_count() for mask, eligible in summary if eligible),
+            default=0,
+        )
+        lowest_fixed = least - POINTS_PER_NEED * most_met - match.added_but_needs
         beyond += f" AND fixed_points >= {int(lowest_fixed)} AND ({match.base}) >= {int(least)}"
         beyond_params = list(match.base_params)
     in_reach += _best_rows(
