@@ -167,28 +167,53 @@ def _text_page_sqlite(
 def _text_page_postgresql(
     words: list[str], filters: SearchFilters, offset: int, limit: int | None
 ) -> tuple[list[Any], int]:
-    """The GIN index of `directory_service_search` finds the matches; their narrow rows
-    are counted (up to COUNT_LIMIT + 1) and ordered, name holding the words first."""
+    """The GIN indexes of `directory_service_search` find the services holding the words,
+    and those holding them in the name; as on SQLite, the page is ordered from the group it
+    falls in. Both counts stop early: all matches at COUNT_LIMIT + 1, the named ones at the
+    page's end (past it, the page holds named services only)."""
     query = " & ".join(f"{word}:*" for word in words)
     active = "" if filters.include_closed else " AND found.active"
     narrowing, narrowing_params = _narrowing(filters)
-    matches = (
-        "FROM directory_service_search found "
-        f"WHERE found.search_vector @@ to_tsquery('simple', %s){active}{narrowing}"
-    )
-    count = f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT {COUNT_LIMIT + 1}) counted"  # noqa: S608
-    page = (
-        f"SELECT found.service_id {matches} "
-        "ORDER BY found.name_vector @@ to_tsquery('simple', %s) DESC, found.search_name, "
-        "found.service_id LIMIT %s OFFSET %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ({count}), ARRAY({page})",
-            [query, *narrowing_params, query, *narrowing_params, query, limit, offset],
+
+    def matches(vector: str, *, unnamed: bool = False) -> str:
+        named_out = " AND NOT found.name_vector @@ to_tsquery('simple', %s)" if unnamed else ""
+        return (
+            "FROM directory_service_search found "
+            f"WHERE found.{vector} @@ to_tsquery('simple', %s){named_out}{active}{narrowing}"
         )
-        total, ids = cursor.fetchone()
-    return list(ids), total
+
+    named_cap = "" if limit is None else f" LIMIT {offset + limit}"
+    counts = (
+        f"SELECT (SELECT count(*) FROM (SELECT 1 {matches('search_vector')} "  # noqa: S608
+        f"LIMIT {COUNT_LIMIT + 1}) everywhere), "
+        f"(SELECT count(*) FROM (SELECT 1 {matches('name_vector')}{named_cap}) named)"
+    )
+    order = " ORDER BY found.search_name, found.service_id LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(counts, [query, *narrowing_params, query, *narrowing_params])
+        total, named = cursor.fetchone()
+        ids: list[Any] = []
+        if offset < named:
+            cursor.execute(
+                f"SELECT found.service_id {matches('name_vector')}{order}",
+                [query, *narrowing_params, limit, offset],
+            )
+            ids += [row[0] for row in cursor.fetchall()]
+        if limit is None or len(ids) < limit:
+            # The others: every match when none is named (no name test per row).
+            rest = matches("search_vector", unnamed=named > 0)
+            params = [query, query] if named > 0 else [query]
+            cursor.execute(
+                f"SELECT found.service_id {rest}{order}",
+                [
+                    *params,
+                    *narrowing_params,
+                    None if limit is None else limit - len(ids),
+                    max(0, offset - named),
+                ],
+            )
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids, total
 
 
 def _text_page(
