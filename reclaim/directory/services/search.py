@@ -11,14 +11,15 @@ the directory (no geocoder). Any staff member may search.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Exists,
     OuterRef,
@@ -189,7 +190,7 @@ def _text_page_postgresql(
         f"(SELECT count(*) FROM (SELECT 1 {matches('name_vector')}{named_cap}) named)"
     )
     order = " ORDER BY found.search_name, found.service_id LIMIT %s OFFSET %s"
-    with connection.cursor() as cursor:
+    with _index_scans_only(), connection.cursor() as cursor:
         cursor.execute(counts, [query, *narrowing_params, query, *narrowing_params])
         total, named = cursor.fetchone()
         ids: list[Any] = []
@@ -214,6 +215,19 @@ def _text_page_postgresql(
             )
             ids += [row[0] for row in cursor.fetchall()]
     return ids, total
+
+
+@contextlib.contextmanager
+def _index_scans_only() -> Iterator[None]:
+    """On PostgreSQL, keep full-text queries on their GIN indexes (in a transaction).
+
+    A count that stops early (LIMIT) tempts the planner into reading the table in order
+    until enough rows pass: for a word no name holds, that is the whole table (100 ms at
+    100,000 services) instead of an empty index lookup. SET LOCAL ends with the transaction.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
 
 
 def _text_page(
