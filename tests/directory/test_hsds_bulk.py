@@ -297,3 +297,17 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
 
     assert not analyzed(small)
     assert any("directory_service" in sql for sql in analyzed(large))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_leaves_the_match_rows_vacuumed_on_postgresql(tmp_path, monkeypatch):
+    # Outside a transaction (as `reclaim import-hsds` runs), so VACUUM may run.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(hsds_io, "ANALYZE_AFTER", 2)
+    with CaptureQueriesContext(connection) as queries:
+        hsds_io.import_hsds(write_json(tmp_path, [our_service(), our_service()], "two.json"))
+    vacuumed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("VACUUM")]
+    assert ServiceMatchRow.objects.count() == 6  # each: housing, safety and the any-need row
+    assert bool(vacuumed) == (connection.vendor == "postgresql")

@@ -474,7 +474,25 @@ def import_hsds(
     Raises ValidationFailed (field "file") when the file cannot be read at all: too big, not
     JSON, no datapackage.json. Anything wrong inside one record only rejects that record.
     """
-    return import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
+    summary = import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
+    if sum(summary.created.values()) >= ANALYZE_AFTER:
+        _vacuum_match_rows()
+    return summary
+
+
+def _vacuum_match_rows() -> None:
+    """After a large import on PostgreSQL, VACUUM the match rows (outside any transaction).
+
+    Matching reads them with index-only scans, which skip the table only for pages the
+    visibility map marks all-visible; until autovacuum comes by, every row read after an
+    import would also be fetched from the table.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"VACUUM (ANALYZE) {connection.ops.quote_name(ServiceMatchRow._meta.db_table)}"
+        )
 
 
 def import_hsds_upload(upload: Any, *, by: Any) -> ImportSummary:
