@@ -42,7 +42,6 @@ from reclaim.directory.models import (
     ServiceAtLocation,
     ServiceLanguage,
     ServiceMatchRow,
-    ServiceStatus,
     ServiceType,
 )
 from reclaim.directory.services.match_rows import ANY_NEED, LANGUAGE_BIT, NEED_BIT, language_mask
@@ -234,43 +233,88 @@ def match_top10_sql(
     return run
 
 
-def _columns(table: str) -> set[str]:
-    with connection.cursor() as cursor:
-        return {
-            column.name for column in connection.introspection.get_table_description(cursor, table)
-        }
+SEARCH_COUNT_LIMIT = 1_000  # search_services counts a word search up to this many
+
+
+def _service_rows(ids: list[Any]) -> Rows:
+    """The page's service rows, in the page's order."""
+    if not ids:
+        return []
+    sql = f"SELECT {SERVICE_COLUMNS} FROM {SERVICE} s WHERE s.id IN ({_marks(ids)})"
+    rows = {row[0]: row for row in _fetch(sql, ids)}
+    return [rows[key] for key in ids if key in rows]
 
 
 def search_fts_sql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
-    """The baseline of directory_search_fts: one page of 10 active services holding every word
-    (as a prefix), best match first, and the number of all such services."""
+    """The baseline of directory_search_fts: the same query shape as search_services, in the
+    fewest statements: the number of active services holding every word (as a prefix, up to
+    1,000) and of those whose name holds them, then one page of 10 (name matches first, each
+    group by folded name and id) from the narrow search rows, then the page's service rows.
+    """
     if connection.vendor == "postgresql":
-        queries = [" & ".join(f"{word}:*" for word in text.lower().split()) for text in words]
-        # The indexed vector: a stored column where the directory has one, else the expression
-        # the GIN index is built on (computing it per row unindexed would flatter our code).
-        vector = "to_tsvector('simple'::regconfig, s.search_document)"
-        if "search_vector" in _columns(SERVICE):
-            vector = "s.search_vector"
-        matching = (
-            f"FROM {SERVICE} s, to_tsquery('simple'::regconfig, %s) q "
-            f"WHERE {vector} @@ q AND s.status = %s"
-        )
-        order = f"ts_rank({vector}, q) DESC, s.name, s.id"
-    else:
-        queries = [" ".join(f'"{word}"*' for word in text.lower().split()) for text in words]
-        matching = (
-            f"FROM directory_service_fts INNER JOIN {SERVICE} s "
-            "ON s.id = directory_service_fts.service_id "
-            "WHERE directory_service_fts MATCH %s AND s.status = %s"
-        )
-        order = "bm25(directory_service_fts), s.name, s.id"  # bm25: lower is better
-    page = f"SELECT {SERVICE_COLUMNS} {matching} ORDER BY {order} LIMIT {PAGE}"
+        return _search_fts_postgresql(words)
+    return _search_fts_sqlite(words)
+
+
+def _search_fts_postgresql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
+    found = (
+        "FROM directory_service_search f WHERE f.{vector} @@ to_tsquery('simple', %s) AND f.active"
+    )
+    counts = (
+        f"SELECT (SELECT count(*) FROM (SELECT 1 {found.format(vector='search_vector')} "
+        f"LIMIT {SEARCH_COUNT_LIMIT + 1}) a), "
+        f"(SELECT count(*) FROM (SELECT 1 {found.format(vector='name_vector')} LIMIT {PAGE}) b)"
+    )
+    named_page = (
+        f"SELECT f.service_id {found.format(vector='name_vector')} "
+        f"ORDER BY f.search_name, f.service_id LIMIT {PAGE}"
+    )
 
     def run(i: int) -> tuple[Rows, int]:
-        params = [queries[i % len(queries)], ServiceStatus.ACTIVE]
-        hits = _fetch(page, params)
-        total = _fetch(f"SELECT COUNT(*) {matching}", params)[0][0]
-        return hits, int(total)
+        query = " & ".join(f"{word}:*" for word in words[i % len(words)].lower().split())
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # as search_services does
+            cursor.execute(counts, [query, query])
+            total, named = cursor.fetchone()
+            ids: list[Any] = []
+            if named:
+                cursor.execute(named_page, [query])
+                ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) < PAGE:
+                unnamed = " AND NOT f.name_vector @@ to_tsquery('simple', %s)" if named else ""
+                cursor.execute(
+                    f"SELECT f.service_id {found.format(vector='search_vector')}{unnamed} "
+                    f"ORDER BY f.search_name, f.service_id LIMIT {PAGE - len(ids)}",
+                    [query, query] if named else [query],
+                )
+                ids += [row[0] for row in cursor.fetchall()]
+        return _service_rows(ids), min(int(total), SEARCH_COUNT_LIMIT)
+
+    return run
+
+
+def _search_fts_sqlite(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
+    counts = (
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM directory_service_fts "
+        f"WHERE directory_service_fts MATCH %s LIMIT {SEARCH_COUNT_LIMIT + 1})), "
+        "(SELECT count(*) FROM directory_service_fts WHERE directory_service_fts MATCH %s)"
+    )
+    page = (
+        "SELECT k.service_id FROM directory_service_fts "
+        "JOIN directory_service_fts_key k ON k.id = directory_service_fts.rowid "
+        "WHERE directory_service_fts MATCH %s ORDER BY k.search_name, k.service_id LIMIT %s"
+    )
+
+    def run(i: int) -> tuple[Rows, int]:
+        terms = " ".join(f'"{word}"*' for word in words[i % len(words)].lower().split())
+        everywhere = f"(body : ({terms})) NOT hidden : hidden"
+        in_name = f"(name : ({terms})) NOT hidden : hidden"
+        elsewhere = f"(body : ({terms}) NOT name : ({terms})) NOT hidden : hidden"
+        total, named = _fetch(counts, [everywhere, in_name])[0]
+        ids = [row[0] for row in _fetch(page, [in_name, PAGE])] if named else []
+        if len(ids) < PAGE:
+            ids += [row[0] for row in _fetch(page, [elsewhere, PAGE - len(ids)])]
+        return _service_rows(ids), min(int(total), SEARCH_COUNT_LIMIT)
 
     return run
 
