@@ -70,6 +70,8 @@ ORGANIZATIONS = Organization._meta.db_table
 
 
 def candidate_for(service: Service, distance_km: float | None) -> Candidate:
+    """The candidate of a loaded service (matching itself reads values: `_candidates`; this is
+    what the tests rank a whole directory with, to hold the match to)."""
     organization = service.organization
     return Candidate(
         id=service.pk,
