@@ -373,7 +373,14 @@ def _sites(service_ids: Iterable[Any]) -> dict[Any, list[tuple[float, float]]]:
     return sites
 
 
-COLUMNS = "service_id, name_key, {eligible}, {base}, x, y, z, site_count"
+# The service id as text: thousands of rows near a city, and PostgreSQL's UUID objects cost
+# more to build than the strings (ids are made UUIDs only for the services shown).
+COLUMNS = "{service_id}, name_key, {eligible}, {base}, x, y, z, site_count"
+
+
+def _columns(*, eligible: str, base: str) -> str:
+    service_id = "CAST(service_id AS text)" if connection.vendor == "postgresql" else "service_id"
+    return COLUMNS.format(service_id=service_id, eligible=eligible, base=base)
 
 
 def _rows(
@@ -460,9 +467,7 @@ class _Found:
 def _within_limit(match: _MatchSql, near: Point, distance_limit: float, limit: int) -> _Found:
     """Every row of a service in the box of the limit, measured; the circle decides."""
     box = _box(near, distance_limit)
-    columns = COLUMNS.format(
-        eligible=f"CASE WHEN {match.eligible} THEN 1 ELSE 0 END", base=match.base
-    )
+    columns = _columns(eligible=f"CASE WHEN {match.eligible} THEN 1 ELSE 0 END", base=match.base)
     rows = _rows(
         f"SELECT {columns} FROM {ROWS} WHERE {match.needs} "  # noqa: S608
         f"AND {_in_box_sql(box, unlocated=True)}",
@@ -498,7 +503,7 @@ def _best_rows(
 ) -> list[_Row]:
     """The `limit` best rows (by where they rank) of the eligible or the left-out services."""
     rule = match.eligible if eligible else f"NOT ({match.eligible})"
-    columns = COLUMNS.format(eligible="1" if eligible else "0", base=f"{match.base} AS base")
+    columns = _columns(eligible="1" if eligible else "0", base=f"{match.base} AS base")
     sql = (
         f"SELECT {columns} FROM {ROWS} WHERE {match.needs} AND {rule} AND {where} "  # noqa: S608
         f"ORDER BY {_sql_rank_order(near)} LIMIT {int(limit)}"
@@ -574,7 +579,7 @@ def _anywhere(match: _MatchSql, near: Point | None, limit: int) -> _Found:
         left_out = _best_rows(match, None, eligible=False, where="1 = 1", limit=limit)
         return _Found(in_reach, left_out, fit, total - fit)
     horizon = _horizon_sql(near)
-    columns = COLUMNS.format(eligible=_flag(match.eligible), base=match.base)
+    columns = _columns(eligible=_flag(match.eligible), base=match.base)
     nearby = _rows(
         f"SELECT {columns} FROM {ROWS} WHERE {match.needs} AND {horizon}",  # noqa: S608
         [*match.base_params, *match.needs_params],
