@@ -140,34 +140,34 @@ _BOOLEAN_FIELDS = [
 ]
 
 
+def _codes(table: str) -> str:
+    """A subquery: the service's codes in `table`, joined by the unit separator (codes are
+    short tokens; the separator is a control character no code holds)."""
+    if connection.vendor == "postgresql":
+        joined = "string_agg(c.code, chr(31))"
+    else:
+        joined = "group_concat(c.code, char(31))"
+    return f"(SELECT {joined} FROM {table} c WHERE c.service_id = s.id AND c.code <> '')"  # noqa: S608
+
+
 def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
-    """The candidates of these services (ids to distances): two short queries, as values."""
+    """The candidates of these services (ids to distances): one query, as values."""
     ids = list(distances)
     if not ids:
         return []
     keys = [_service_key(pk) for pk in ids]
     marks = ", ".join(["%s"] * len(keys))
-    types: dict[Any, set[str]] = {}
-    languages: dict[Any, set[str]] = {}
-    for service_id, kind, code in _fetch(
-        f"SELECT service_id, 't', code FROM {TYPES} WHERE service_id IN ({marks}) "  # noqa: S608
-        f"UNION ALL SELECT service_id, 'l', code FROM {LANGUAGES} WHERE service_id IN ({marks})",
-        [*keys, *keys],
-    ):
-        if code:
-            (types if kind == "t" else languages).setdefault(_service_id(service_id), set()).add(
-                code
-            )
     column_of = {field.name: field.column for field in Service._meta.concrete_fields}
     columns = ", ".join(f"s.{column_of[name]}" for name in _CANDIDATE_FIELDS)
     candidates = []
     for row in _fetch(
-        f"SELECT s.id, o.name, {columns} FROM {SERVICES} s "  # noqa: S608
-        f"LEFT JOIN {ORGANIZATIONS} o ON o.id = s.organization_id WHERE s.id IN ({marks})",
+        f"SELECT s.id, o.name, {_codes(TYPES)}, {_codes(LANGUAGES)}, {columns} "  # noqa: S608
+        f"FROM {SERVICES} s LEFT JOIN {ORGANIZATIONS} o ON o.id = s.organization_id "
+        f"WHERE s.id IN ({marks})",
         keys,
     ):
         pk = _service_id(row[0])
-        values = dict(zip(_CANDIDATE_FIELDS, row[2:], strict=True))
+        values = dict(zip(_CANDIDATE_FIELDS, row[4:], strict=True))
         for flag in _BOOLEAN_FIELDS:  # SQLite answers 0 and 1
             if values[flag] is not None:
                 values[flag] = bool(values[flag])
@@ -175,8 +175,8 @@ def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
             Candidate(
                 id=pk,
                 organization_name=row[1] or "",
-                service_types=frozenset(types.get(pk, ())),
-                languages=frozenset(languages.get(pk, ())),
+                service_types=frozenset(row[2].split("\x1f") if row[2] else ()),
+                languages=frozenset(row[3].split("\x1f") if row[3] else ()),
                 distance_km=distances.get(pk),
                 **values,
             )
