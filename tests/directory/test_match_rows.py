@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from reclaim.care.domains import STANDARD_DOMAIN_CODES
 from reclaim.directory.matching import (
-    Candidate,
     Preferences,
     closeness_points,
     haversine_km,
@@ -22,9 +21,10 @@ from reclaim.directory.matching import (
 from reclaim.directory.models import Service, ServiceMatchRow
 from reclaim.directory.services import entries, hsds_io, match_rows, service_matching
 from reclaim.directory.services.search import Point
-from reclaim.directory.taxonomy import SERVICE_TYPE_CODES, needs_met_by
+from reclaim.directory.taxonomy import needs_met_by
 from tests.directory.factories import make_service
 from tests.directory.test_hsds import our_service, write_json
+from tests.directory.test_matching import candidates, preferences
 
 pytestmark = pytest.mark.django_db
 
@@ -123,33 +123,6 @@ def test_the_bit_orders_cover_every_need_and_fit_a_64_bit_integer():
 
 
 # --- the pieces of the ranking, as properties -----------------------------------------------
-
-candidates = st.builds(
-    Candidate,
-    id=st.uuids(),
-    name=st.just("Service"),
-    service_types=st.frozensets(st.sampled_from(sorted(SERVICE_TYPE_CODES)), min_size=1),
-    languages=st.frozensets(st.sampled_from(["en", "es", "fr", "qu"])),
-    gender_eligibility=st.sampled_from(["all", "women", "men"]),
-    capacity_available=st.one_of(st.none(), st.integers(0, 5)),
-    distance_km=st.one_of(st.none(), st.floats(0, 300)),
-    survivor_led=st.booleans(),
-    trauma_informed=st.booleans(),
-    serves_trafficking_survivors=st.booleans(),
-    lgbtq_affirming=st.booleans(),
-    interpretation_available=st.booleans(),
-    female_staff_available=st.booleans(),
-    free_of_charge=st.one_of(st.none(), st.booleans()),
-    wait_time_days=st.one_of(st.none(), st.integers(0, 90)),
-)
-preferences = st.builds(
-    Preferences,
-    languages=st.lists(st.sampled_from(["en", "es", "qu"]), max_size=2, unique=True).map(tuple),
-    women_only=st.booleans(),
-    female_staff=st.booleans(),
-    survivor_led=st.booleans(),
-    lgbtq_affirming=st.booleans(),
-)
 
 
 @settings(max_examples=300, deadline=None)
