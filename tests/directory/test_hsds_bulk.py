@@ -19,7 +19,6 @@ from reclaim.directory.models import (
     Location,
     Organization,
     Service,
-    ServiceAtLocation,
     ServiceLanguage,
     ServiceMatchRow,
     ServiceType,
@@ -41,16 +40,8 @@ def _rows(model: Any) -> list[dict[str, Any]]:
 
 
 def directory_snapshot() -> dict[str, Any]:
-    models = (
-        Organization,
-        Location,
-        Service,
-        ServiceType,
-        ServiceLanguage,
-        ServiceAtLocation,
-        ServiceMatchRow,
-    )
-    return {model.__name__: _rows(model) for model in models}
+    """Every table an import writes (those it refreshes the statistics of)."""
+    return {model.__name__: _rows(model) for model in hsds_io.DIRECTORY_TABLES}
 
 
 def _renamed_copy(document: dict[str, Any], name: str) -> dict[str, Any]:
