@@ -13,13 +13,16 @@ batch record by record, so that only the culprit is rejected.
 from __future__ import annotations
 
 import functools
+import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+
+from reclaim.core import bulk_rows
 
 from ..hsds import ORGANIZATION_COLUMNS, ParsedLocation, ParsedOrganization, ParsedService
 from ..models import (
@@ -45,12 +48,78 @@ class BatchOutcome:
 
 
 def _existing(model: type[models.Model], ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these ids the table holds (raw SQL: the ORM spent most of its time converting
+    thousands of ids per batch)."""
     wanted = list(set(ids))
+    native = connection.features.has_native_uuid_field
+    table = connection.ops.quote_name(model._meta.db_table)
     found: set[uuid.UUID] = set()
-    for start in range(0, len(wanted), 5000):
-        chunk = wanted[start : start + 5000]
-        found.update(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start : start + 5000]
+            cursor.execute(*_where_id_in(f"SELECT id FROM {table}", chunk))  # noqa: S608
+            found.update(row[0] if native else uuid.UUID(hex=row[0]) for row in cursor.fetchall())
     return found
+
+
+def _organization_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    native = connection.features.has_native_uuid_field
+    table = connection.ops.quote_name(Organization._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(*_where_id_in(f"SELECT id, name FROM {table}", list(ids)))  # noqa: S608
+        return {pk if native else uuid.UUID(hex=pk): name for pk, name in cursor.fetchall()}
+
+
+def _where_id_in(select: str, ids: Sequence[uuid.UUID]) -> tuple[str, list[Any]]:
+    """`select` limited to these ids (hex keys on SQLite, which stores UUIDs as text)."""
+    native = connection.features.has_native_uuid_field
+    keys, params = bulk_rows.key_list(ids if native else [pk.hex for pk in ids])
+    return f"{select} WHERE id IN ({keys})", params
+
+
+def _uuid_key(value: uuid.UUID) -> Any:
+    return value if connection.features.has_native_uuid_field else value.hex
+
+
+def _uuid_value(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+
+
+def _rows_of(
+    model: type[models.Model], columns: Sequence[str], service_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, Any]]:
+    """(service id, value) of these services' child rows."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    keys, params = bulk_rows.key_list([_uuid_key(pk) for pk in service_ids])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE service_id IN ({keys})",  # noqa: S608
+            params,
+        )
+        return [(_uuid_value(pk), value) for pk, value in cursor.fetchall()]
+
+
+def _delete_rows_of(
+    model: type[models.Model],
+    service_ids: Sequence[uuid.UUID],
+    *,
+    keep: Set[uuid.UUID] = frozenset(),
+) -> None:
+    """Delete these services' child rows, but those whose id is in `keep`.
+
+    Raw SQL for the id lists' sake; these tables have no dependants and no delete signals.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    keys, params = bulk_rows.key_list([_uuid_key(pk) for pk in service_ids])
+    with connection.cursor() as cursor:
+        if not keep:
+            cursor.execute(f"DELETE FROM {table} WHERE service_id IN ({keys})", params)  # noqa: S608
+            return
+        cursor.execute(f"SELECT id FROM {table} WHERE service_id IN ({keys})", params)  # noqa: S608
+        doomed = [pk for (pk,) in cursor.fetchall() if _uuid_value(pk) not in keep]
+        if doomed:
+            marks, ids = bulk_rows.key_list(doomed)
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids)  # noqa: S608
 
 
 def _update_fields(model: type[models.Model]) -> list[str]:
@@ -63,12 +132,18 @@ def _update_fields(model: type[models.Model]) -> list[str]:
 
 
 def _converter(field: models.Field) -> Callable[[Any], Any]:
-    """Python value -> database parameter, as the ORM would, without its per-value overhead."""
+    """Python value -> database parameter, as the ORM would, without its per-value overhead.
+
+    JSON goes as its text on both databases: `bulk_rows` COPYs text into PostgreSQL's jsonb.
+    """
     target = getattr(field, "target_field", field)
     internal = target.get_internal_type()
     if internal == "UUIDField" and not connection.features.has_native_uuid_field:
         return lambda value: None if value is None else value.hex
-    if internal in ("JSONField", "DateTimeField"):
+    if internal == "JSONField":
+        encoder = getattr(target, "encoder", None)
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    if internal == "DateTimeField":
         return functools.partial(_prepared, target)
     return _same
 
@@ -84,14 +159,37 @@ def _same(value: Any) -> Any:
 def _upsert(
     model: type[models.Model], rows: Sequence[dict[str, Any]], update: list[str] | None
 ) -> None:
-    """INSERT … ON CONFLICT (id) DO UPDATE the `update` columns for every row, one short
-    statement run with `executemany` (a plain INSERT when `update` is None).
+    """INSERT … ON CONFLICT (id) DO UPDATE the `update` columns for every row (a plain INSERT
+    when `update` is None), through `bulk_rows`: COPY on PostgreSQL, `executemany` on SQLite.
+    """
+    if update is None:
+        bulk_rows.insert_rows(model._meta.db_table, *_parameters(model, rows))
+    else:
+        _upsert_groups(model, [(update, rows)])
+
+
+def _upsert_groups(
+    model: type[models.Model], groups: Sequence[tuple[list[str], Sequence[dict[str, Any]]]]
+) -> None:
+    """`_upsert` for groups of rows that each update their own columns."""
+    columns, params = _parameters(model, [row for _update, rows in groups for row in rows])
+    by_attname = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    split: list[tuple[list[str], Sequence[tuple[Any, ...]]]] = []
+    start = 0
+    for update, rows in groups:
+        split.append(([by_attname[name] for name in update], params[start : start + len(rows)]))
+        start += len(rows)
+    bulk_rows.upsert_groups(model._meta.db_table, columns, split)
+
+
+def _parameters(
+    model: type[models.Model], rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The table's columns, and each row's values for them as the database takes them.
 
     Each row maps attnames to values; a column a row leaves out gets the field's default.
     The ORM's bulk_create spent most of an import compiling SQL; this writes the same rows.
     """
-    if not rows:
-        return
     now = timezone.now()
     fields = model._meta.concrete_fields
     fresh = [f for f in fields if f.has_default() and callable(f.default)]  # uuid4: per row
@@ -103,15 +201,6 @@ def _upsert(
         if f not in fresh
     }
     names = [f.attname for f in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    by_attname = {f.attname: str(f.column) for f in fields}
-    conflict = ""
-    if update is not None:
-        conflict = f" ON CONFLICT ({quote('id')}) DO UPDATE SET " + ", ".join(
-            f"{quote(by_attname[name])} = EXCLUDED.{quote(by_attname[name])}" for name in update
-        )
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[tuple[Any, ...]] = []
     for row in rows:
         for f in fresh:
@@ -123,11 +212,7 @@ def _upsert(
                 for convert, name in zip(converters, names, strict=True)
             )
         )
-    # Table and column names come from our models; values are parameters. One short
-    # statement run for every row: both drivers loop in C, and psycopg parses it once.
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(statement + row_sql + conflict, params)
+    return [str(f.column) for f in fields], params
 
 
 def _embedded(
@@ -238,15 +323,9 @@ def write_services(
     # An update that names no service types keeps the ones the service has.
     kept_types: dict[uuid.UUID, list[str]] = {}
     unchanged = [p.id for p, _o in kept if not p.service_types and p.id in existing_services]
-    for service_id, code in ServiceType.objects.filter(service_id__in=unchanged).values_list(
-        "service_id", "code"
-    ):
+    for service_id, code in _rows_of(ServiceType, ["service_id", "code"], unchanged):
         kept_types.setdefault(service_id, []).append(code)
-    org_names = dict(
-        Organization.objects.filter(pk__in={org for _p, org in kept if org}).values_list(
-            "pk", "name"
-        )
-    )
+    org_names = _organization_names({org for _p, org in kept if org})
 
     # Only the columns a document sets are written: an update that leaves out one of our
     # attributes (capacity, say) keeps its value, as a record-at-a-time update does.
@@ -269,18 +348,22 @@ def write_services(
             **columns,
         )
         groups.setdefault(tuple(sorted(columns)), []).append(row)
-    for names, rows in groups.items():
-        fields = [*names, "organization_id", "hsds_extra", "search_document", "updated_at"]
-        _upsert(Service, rows, fields)
+    _upsert_groups(
+        Service,
+        [
+            ([*names, "organization_id", "hsds_extra", "search_document", "updated_at"], rows)
+            for names, rows in groups.items()
+        ],
+    )
 
     replaced_types = [p.id for p, _o in kept if p.service_types or p.id not in existing_services]
-    ServiceType.objects.filter(service_id__in=replaced_types).delete()
+    _delete_rows_of(ServiceType, replaced_types)
     _upsert(
         ServiceType,
         [{"service_id": p.id, "code": code} for p, _org in kept for code in p.service_types],
         None,
     )
-    ServiceLanguage.objects.filter(service_id__in=service_ids).delete()
+    _delete_rows_of(ServiceLanguage, service_ids)
     _upsert(
         ServiceLanguage,
         [{"service_id": p.id, **language} for p, _org in kept for language in p.languages],
@@ -297,9 +380,8 @@ def write_services(
         for parsed, _org in kept
         for link in parsed.locations
     ]
-    ServiceAtLocation.objects.filter(service_id__in=service_ids).exclude(
-        pk__in=[link["id"] for link in links]
-    ).delete()
+    kept_links = {link.id for parsed, _org in kept for link in parsed.locations}
+    _delete_rows_of(ServiceAtLocation, service_ids, keep=kept_links)
     _upsert(ServiceAtLocation, links, ["service_id", "location_id", "description", "hsds_extra"])
 
     outcome.counted += [("service", pk, pk not in existing_services) for pk in service_ids]

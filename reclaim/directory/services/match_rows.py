@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db import connection
 
+from reclaim.core import bulk_rows
+
 from ..matching import (
     POINTS_CAPACITY,
     POINTS_LGBTQ_BASE,
@@ -177,9 +179,9 @@ def _keys(service_ids: Iterable[Any]) -> list[Any]:
 
 def _select(sql: str, keys: Sequence[Any], *, rows: bool = True) -> list[tuple[Any, ...]]:
     """Run `sql` with its {keys} placeholder standing for the keys (as parameters)."""
-    marks = ", ".join(["%s"] * len(keys))
+    marks, params = bulk_rows.key_list(keys)
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(keys=marks), list(keys))
+        cursor.execute(sql.format(keys=marks), params)
         return cursor.fetchall() if rows else []
 
 
@@ -257,19 +259,12 @@ def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def _insert(rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT the rows with one short statement run by `executemany` (the ORM's bulk_create
-    spent most of the refresh building model instances and SQL)."""
-    if not rows:
-        return
+    """INSERT the rows in bulk (COPY on PostgreSQL; the ORM's bulk_create spent most of the
+    refresh building model instances and SQL)."""
     fields = [f for f in ServiceMatchRow._meta.concrete_fields if not f.primary_key]
     names = [f.attname for f in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
     params = [[row[name] for name in names] for row in rows]  # ids already as stored
-    table = quote(ServiceMatchRow._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608
+    bulk_rows.insert_rows(ServiceMatchRow._meta.db_table, [str(f.column) for f in fields], params)
 
 
 def new_stamp() -> None:
