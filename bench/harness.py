@@ -78,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--step-seconds", type=float, default=20.0, help="length of each load step")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: one per core)")
     parser.add_argument(
+        "--load-generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="wrk, or threads in this process (default: wrk when installed)",
+    )
+    parser.add_argument(
         "--in-process",
         action="store_true",
         help="use the databases Django is configured with (tests); nothing is cleared",
@@ -86,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 VALUE_OPTIONS = (
     "scale", "database", "keystore", "json", "iterations", "survivors", "audit_events",
-    "profile", "load_steps", "step_seconds", "workers",
+    "profile", "load_steps", "step_seconds", "workers", "load_generator",
 )  # fmt: skip
 FLAG_OPTIONS = ("reuse", "load")
 
@@ -417,6 +423,7 @@ def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]
             workers=options.get("workers"),
             database=database,
             write=write,
+            generator=options.get("load_generator") or "auto",
         ):
             outcome.update(dataset.describe())
             results.append(outcome)

@@ -1,11 +1,17 @@
 """The load test: `reclaim serve` (gunicorn) on 127.0.0.1 under stepped concurrency. Not in CI.
 
-Virtual users are threads with their own keep-alive-capable `http.client` connection. Each one
-acts as one case manager: with a personal access token against the JSON API when it exists
-(`GET /api/v1/survivors/` then profiles of that caseload, each an audited read), else with a
-session cookie against the HTML pages, else `/healthz`. Every step runs for a bounded time and
-the server is stopped at the end; the audit chain is verified afterwards, since every profile
-read appended to it from several workers at once.
+Each virtual user acts as one case manager: with a personal access token against the JSON API
+when it exists (`GET /api/v1/survivors/` then profiles of that caseload, each an audited read,
+and now and then an edit), else with a session cookie against the HTML pages, else `/healthz`;
+one user in ten is partner staff polling the referral inbox and notifications.
+
+The load comes from `wrk` when it is installed (`apt-get install wrk`): one C thread with one
+connection per virtual user, taking the users' requests in turn (bench/wrk_mix.lua), so the
+server gets nearly all the cores. Without wrk, virtual users are Python threads in this process
+with their own `http.client` connection; they take a share of the cores the server runs on, so
+their figure is a floor. Every step runs for a bounded time and the server is stopped at the
+end; the audit chain is verified afterwards, since every read appended to it from several
+workers at once.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -47,6 +55,9 @@ PARTNER_SHARE = 10  # one virtual user in ten is partner staff polling the refer
 ERROR_RATE_TARGET = 0.01
 CAPACITY_P95_MS = 250.0
 CAPACITY_TARGET_PER_S = 300.0
+GENERATORS = ("auto", "wrk", "python")
+WRK_SCRIPT = Path(__file__).with_name("wrk_mix.lua")
+WRK_RESULT_PREFIX = "RECLAIM_WRK_RESULT "
 
 Request = tuple[str, str, bytes | None]  # method, path, JSON body
 
@@ -259,6 +270,101 @@ def run_step(port: int, users: list[VirtualUser], seconds: float) -> dict[str, A
     }
 
 
+# --- wrk: the same users' requests, sent from C -------------------------------------------------
+
+
+def choose_generator(requested: str = "auto") -> str:
+    """`wrk` when asked for or installed; `python` (threads in this process) otherwise."""
+    if requested not in GENERATORS:
+        raise ValueError(f"the load generator is one of {', '.join(GENERATORS)}")
+    if requested == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if requested == "wrk" and not shutil.which("wrk"):
+        raise RuntimeError(
+            "wrk is not installed (Debian: apt-get install wrk); "
+            "or run with --load-generator python"
+        )
+    return requested
+
+
+def interleaved(users: list[VirtualUser]) -> list[tuple[Request, dict[str, str]]]:
+    """The users' requests taking turns (each user from its own random place in its list),
+    long enough that every user's whole list appears: the order wrk sends them in."""
+    rng = random.Random(5)  # spreading load, not security
+    starts = [rng.randrange(len(user.requests)) for user in users]
+    rounds = max(len(user.requests) for user in users)
+    return [
+        (user.requests[(start + turn) % len(user.requests)], user.headers)
+        for turn in range(rounds)
+        for user, start in zip(users, starts, strict=True)
+    ]
+
+
+def write_wrk_requests(users: list[VirtualUser], path: Path) -> int:
+    """One request a line, as bench/wrk_mix.lua reads them: METHOD, path, header, body."""
+    lines = []
+    for (method, target, body), headers in interleaved(users):
+        if len(headers) > 1:
+            raise ValueError("the wrk script sends one credential header per request")
+        header = "".join(f"{name}: {value}" for name, value in headers.items())
+        text = (body or b"").decode()
+        if any("\t" in part or "\n" in part for part in (target, header, text)):
+            raise ValueError("a request for wrk may hold no tab or newline")
+        lines.append(f"{method}\t{target}\t{header}\t{text}\n")
+    path.write_text("".join(lines))
+    return len(lines)
+
+
+def parse_wrk_output(stdout: str) -> dict[str, Any]:
+    """The step's outcome from the result line bench/wrk_mix.lua prints when wrk is done."""
+    lines = [line for line in stdout.splitlines() if line.startswith(WRK_RESULT_PREFIX)]
+    if not lines:
+        raise RuntimeError(f"wrk printed no result line:\n{stdout[-2000:]}")
+    raw = json.loads(lines[-1].removeprefix(WRK_RESULT_PREFIX))
+    statuses = Counter({str(status): count for status, count in raw["statuses"].items()})
+    for kind, count in raw["socket_errors"].items():
+        if count:
+            statuses[f"socket {kind}"] += count
+    total = sum(statuses.values())
+    answered = int(raw["requests"])
+    failed = total - statuses["200"]
+    elapsed = raw["duration_us"] / 1e6
+    return {
+        "p50_ms": round(raw["p50_us"] / 1000, 2) if answered else None,
+        "p95_ms": round(raw["p95_us"] / 1000, 2) if answered else None,
+        "p99_ms": round(raw["p99_us"] / 1000, 2) if answered else None,
+        "ops_per_s": round(answered / elapsed, 1) if elapsed else 0.0,
+        "requests": answered,
+        "error_rate": round(failed / total, 4) if total else 1.0,
+        "statuses": dict(statuses),
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def run_wrk_step(port: int, users: list[VirtualUser], seconds: float) -> dict[str, Any]:
+    """One step from wrk: one connection per virtual user, one thread, bounded in time."""
+    with tempfile.TemporaryDirectory(prefix="reclaim-wrk-") as workdir:
+        requests_path = Path(workdir) / "requests.tsv"
+        write_wrk_requests(users, requests_path)
+        whole_seconds = max(1, round(seconds))
+        command = [
+            "wrk", "--threads", "1", "--connections", str(len(users)),
+            "--duration", f"{whole_seconds}s", "--timeout", f"{REQUEST_TIMEOUT_S:g}s",
+            "--script", str(WRK_SCRIPT), f"http://{LOOPBACK}:{port}/",
+            "--", str(requests_path), "1",
+        ]  # fmt: skip
+        finished = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=whole_seconds + REQUEST_TIMEOUT_S + 30,
+            check=False,
+        )
+    if finished.returncode != 0:
+        raise RuntimeError(f"wrk failed ({finished.returncode}):\n{finished.stderr[-2000:]}")
+    return parse_wrk_output(finished.stdout)
+
+
 def capacity(steps: list[dict[str, Any]], database: str) -> dict[str, Any]:
     """The most requests/s any step served with p95 within the target and few errors."""
     good = [
@@ -292,20 +398,30 @@ def run(
     workers: int | None,
     database: str,
     write: Callable[[str], Any],
+    generator: str = "auto",
 ) -> list[dict[str, Any]]:
     """Step the concurrency up, one bounded step at a time; one result per step."""
     name = str(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name):
         raise RuntimeError("the load test needs a database the server can open (not in memory)")
     workers = workers or os.cpu_count() or 2
+    generator = choose_generator(generator)
+    step = run_wrk_step if generator == "wrk" else run_step
     mode, users = virtual_users(dataset, max(steps))
     head_before = AuditHead.objects.get(pk=1).seq
     port = _free_port()
     write(f"Load test: {mode} endpoints, steps {steps} users, {step_s:g} s each")
+    if generator == "wrk":
+        write("  load from wrk (one thread, one connection per user)")
+    else:
+        write(
+            "  load from Python threads in this process, on the server's cores "
+            "(install wrk for a generator that leaves them to the server)"
+        )
     results = []
     with server(port, workers, write):
         for count in steps:
-            outcome = run_step(port, users[:count], step_s)
+            outcome = step(port, users[:count], step_s)
             write(
                 f"  {count:>4} users: {outcome['ops_per_s']:,.0f} req/s, "
                 f"p95 {outcome['p95_ms']} ms, errors {outcome['error_rate']:.2%}"
@@ -321,6 +437,7 @@ def run(
                     "users": count,
                     "endpoints": mode,
                     "workers": workers,
+                    "generator": generator,
                 }
             )
     results.append(capacity(results, database))
