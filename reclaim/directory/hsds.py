@@ -381,7 +381,11 @@ _LIMITS = {
 
 
 def _extra(document: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    return {key: document[key] for key in keys if document.get(key) not in (None, [], {})}
+    return {
+        key: value
+        for key in keys
+        if (value := document.get(key)) is not None and value != [] and value != {}
+    }
 
 
 def parse_organization(document: dict[str, Any], *, prefix: str = "") -> ParsedOrganization:

@@ -182,6 +182,13 @@ def _upsert_groups(
     bulk_rows.upsert_groups(model._meta.db_table, columns, split)
 
 
+_FRESH = object()
+
+
+def _same_time(now: Any, converted: Any, convert: Callable[[Any], Any], value: Any) -> Any:
+    return converted if value is now else convert(value)
+
+
 def _parameters(
     model: type[models.Model], rows: Sequence[dict[str, Any]]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -192,26 +199,39 @@ def _parameters(
     """
     now = timezone.now()
     fields = model._meta.concrete_fields
-    fresh = [f for f in fields if f.has_default() and callable(f.default)]  # uuid4: per row
-    converters = [_converter(f) for f in fields]
-    # Defaults (and the timestamps, the same for every row) are converted once.
-    defaults = {
-        f.attname: convert(now if f.name in ("created_at", "updated_at") else f.get_default())
-        for f, convert in zip(fields, converters, strict=True)
-        if f not in fresh
-    }
     names = [f.attname for f in fields]
+    # What a column a row leaves out gets: the field's default, or a fresh one per row for a
+    # callable default (uuid4, dict); the timestamps are `now`, and updated_at always is.
+    absent = [
+        now
+        if f.name in ("created_at", "updated_at")
+        else _FRESH
+        if f.has_default() and callable(f.default)
+        else f.get_default()
+        for f in fields
+    ]
+    fresh = [(i, f) for i, f in enumerate(fields) if absent[i] is _FRESH]
+    refreshed = [i for i, name in enumerate(names) if name == "updated_at"]
+    conversions = []
+    for i, column in enumerate(fields):
+        convert = _converter(column)
+        if convert is _same:
+            continue
+        if column.name in ("created_at", "updated_at"):
+            convert = functools.partial(_same_time, now, convert(now), convert)
+        conversions.append((i, convert))
+    pairs = list(zip(names, absent, strict=True))
     params: list[tuple[Any, ...]] = []
     for row in rows:
-        for f in fresh:
-            if f.attname not in row:
-                row = {**row, f.attname: f.get_default()}
-        params.append(
-            tuple(
-                convert(row[name]) if name in row and name != "updated_at" else defaults[name]
-                for convert, name in zip(converters, names, strict=True)
-            )
-        )
+        values = [row.get(name, default) for name, default in pairs]
+        for i in refreshed:
+            values[i] = now
+        for i, column in fresh:
+            if values[i] is _FRESH:
+                values[i] = column.get_default()
+        for i, convert in conversions:
+            values[i] = convert(values[i])
+        params.append(tuple(values))
     return [str(f.column) for f in fields], params
 
 
