@@ -258,8 +258,14 @@ def import_task(
     if status in UNSUPPORTED_TASK_STATUSES or status not in ReferralStatus.values:
         raise ValidationFailed(f"status: {status!r} is not used for referrals.", field="status")
     focus = getattr(getattr(task, "focus", None), "reference", None)
-    if focus and not str(focus).endswith(str(referral.pk)):
+    if focus and _referenced_id(focus) != str(referral.pk):
         raise ValidationFailed("focus: names another referral.", field="focus")
+    owner = getattr(getattr(task, "owner", None), "reference", None)
+    if owner and _referenced_id(owner) != str(referral.recipient_id):
+        raise ValidationFailed(
+            "owner: names another organisation than the one the referral was sent to.",
+            field="owner",
+        )
     reason, note = _status_reason(task)
     services.require_recipient(referral, by=by)
     if status == referral.status:
@@ -267,6 +273,14 @@ def import_task(
     return services.respond_to_referral(
         referral, by=by, status=status, reason=reason, note=note, via="fhir", at=at
     )
+
+
+def _referenced_id(reference: Any) -> str:
+    """The id in a FHIR reference: "Organization/<id>", "urn:uuid:<id>" or a full URL."""
+    text = str(reference)
+    if text.startswith("urn:uuid:"):
+        return text.removeprefix("urn:uuid:")
+    return text.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _status_reason(task: Task) -> tuple[str, str]:

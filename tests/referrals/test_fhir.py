@@ -152,6 +152,25 @@ def test_a_task_about_another_referral_is_refused(post_task, sent, partner_staff
     assert Referral.objects.get().status == "requested"
 
 
+def test_a_task_naming_our_referral_and_its_recipient_is_applied(post_task, sent, partner_staff):
+    # The references as our own export writes them.
+    update = _task(
+        "received",
+        focus={"reference": fhir._urn(sent.pk)},
+        owner=fhir._organisation(sent.recipient),
+    )
+    assert post_task(sent, partner_staff, update).status_code == 200, update
+    assert Referral.objects.get().status == "received"
+
+
+def test_a_task_owned_by_another_organisation_is_refused(post_task, sent, partner_staff):
+    task = _task("received", owner={"reference": f"Organization/{sent.organisation_id}"})
+    response = post_task(sent, partner_staff, task)
+    assert response.status_code == 422
+    assert response.json()["field"] == "owner"
+    assert Referral.objects.get().status == "requested"
+
+
 def test_the_same_status_again_changes_nothing(post_task, sent, partner_staff):
     events = ReferralEvent.objects.count()
     assert post_task(sent, partner_staff, _task("requested")).status_code == 200
