@@ -437,9 +437,17 @@ def _refresh_match_rows(saved: Iterable[tuple[str, str]]) -> None:
 
 
 def _refresh_statistics() -> None:
+    sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
+        if sqlite:
+            # SQLite's ANALYZE reads every row of every index unless limited; a sample is
+            # enough for the planner's choices, and keeps each import of a large directory
+            # from paying for the rows already there.
+            cursor.execute("PRAGMA analysis_limit = 1000")
         for model in DIRECTORY_TABLES:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        if sqlite:
+            cursor.execute("PRAGMA analysis_limit = 0")
 
 
 def _record_rejection(save: Any) -> str | None:
