@@ -68,6 +68,7 @@ class ReferralEvent(models.Model):
         WEB = "web", _("Web page")
         API = "api", _("API")
         FHIR = "fhir", _("FHIR Task from a partner system")
+        SYSTEM = "system", _("Reclaim itself (the record was erased)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")

@@ -391,40 +391,90 @@ def _transition(
                     else locked.recipient_id,
                 },
             )
-        previous = locked.status
-        locked.status = target
-        locked.updated_at = at
-        changed = ["status", "updated_at"]
-        if target == ReferralStatus.REQUESTED:
-            locked.sent_at = at
-            changed.append("sent_at")
-        if target in lifecycle.RESPONSES and locked.responded_at is None:
-            locked.responded_at = at
-            changed.append("responded_at")
-        locked.save(update_fields=changed)
-        organisation_id = locked.organisation_id if side == SENDER else locked.recipient_id
-        ReferralEvent.objects.create(
-            referral=locked,
-            from_status=previous,
-            to_status=target,
-            at=at,
-            by=by,
-            by_organisation_id=organisation_id,
-            reason=reason,
-            reason_note=note,
-            via=via,
+        _apply_transition(
+            locked, by=by, side=side, target=target, reason=reason, note=note, via=via, at=at
         )
-        audit.record(
-            "referral.transition",
-            actor=by,
-            organisation_id=organisation_id,
-            subject_id=locked.survivor_id,
-            target=locked,
-            context={"from": previous, "to": target, "reason": reason or None, "via": via},
-        )
-        notifications.notify_other_side(locked, side=side, by=by, at=at)
     referral.refresh_from_db()
     return referral
+
+
+def _apply_transition(
+    locked: Referral,
+    *,
+    by: Any,
+    side: str,
+    target: str,
+    reason: str,
+    note: str,
+    via: str,
+    at: datetime.datetime,
+) -> None:
+    """Move a locked referral whose move was checked: status, event, audit, notification."""
+    previous = locked.status
+    locked.status = target
+    locked.updated_at = at
+    changed = ["status", "updated_at"]
+    if target == ReferralStatus.REQUESTED:
+        locked.sent_at = at
+        changed.append("sent_at")
+    if target in lifecycle.RESPONSES and locked.responded_at is None:
+        locked.responded_at = at
+        changed.append("responded_at")
+    locked.save(update_fields=changed)
+    organisation_id = locked.organisation_id if side == SENDER else locked.recipient_id
+    ReferralEvent.objects.create(
+        referral=locked,
+        from_status=previous,
+        to_status=target,
+        at=at,
+        by=by,
+        by_organisation_id=organisation_id,
+        reason=reason,
+        reason_note=note,
+        via=via,
+    )
+    audit.record(
+        "referral.transition",
+        actor=by,
+        organisation_id=organisation_id,
+        subject_id=locked.survivor_id,
+        target=locked,
+        context={"from": previous, "to": target, "reason": reason or None, "via": via},
+    )
+    # The recipient never saw a draft, so a withdrawn draft is nobody's news.
+    if previous != ReferralStatus.DRAFT or target != ReferralStatus.CANCELLED:
+        notifications.notify_other_side(locked, side=side, by=by, at=at)
+
+
+def cancel_referrals_of_erased_survivor(
+    survivor_id: Any, *, by: Any, at: datetime.datetime, **_signal: Any
+) -> int:
+    """Cancel every unfinished referral of a survivor being erased (reason consent_ended).
+
+    Runs inside the erasure's transaction (the `survivor_erased` signal), so it needs no
+    permission of its own: erasing is the decision. The partner is notified, and loses the
+    packet at once. Returns how many were cancelled.
+    """
+    cancelled = 0
+    for locked in Referral.objects.select_for_update().filter(survivor_id=survivor_id):
+        try:
+            lifecycle.check_transition(
+                locked.status, ReferralStatus.CANCELLED, SENDER, reason=ReasonCode.CONSENT_ENDED
+            )
+        except lifecycle.TransitionNotAllowed:
+            continue  # finished already
+        _apply_transition(
+            locked,
+            by=by,
+            side=SENDER,
+            target=ReferralStatus.CANCELLED,
+            reason=ReasonCode.CONSENT_ENDED,
+            note="",
+            via=ReferralEvent.Via.SYSTEM,
+            at=at,
+        )
+        cancelled += 1
+    return cancelled
 
 
 # --- the share packet ---------------------------------------------------------------------
@@ -444,6 +494,8 @@ def read_packet(referral: Referral, *, by: Any, at: datetime.datetime | None = N
     if not seen_from:
         raise _not_found(by, "referral.packet", referral.pk)
     side = SENDER if SENDER in seen_from else RECIPIENT
+    if referral.survivor.is_erased:
+        raise RecordErased()  # said first: erasure also closed the referral
     if side == RECIPIENT:
         denied = {
             **access.denial(by, "referral.packet", referral),

@@ -27,6 +27,7 @@ from reclaim.core.fields import DATA_CATEGORIES, attach_data_keys, encrypted_fie
 from reclaim.core.models import BreakGlassGrant, Organisation, Role
 from reclaim.core.validation import check_aware, check_birth_date, check_choice, clean_text
 
+from . import signals
 from .models import Case, Consent, SafeContactPreference, Survivor
 from .picklists import (
     CLOSED_STATUSES,
@@ -791,8 +792,9 @@ def erase_survivor(survivor: Survivor, *, by: Any, reason: str) -> Survivor:
     """Crypto-shred a survivor: delete their data key, clear the blind indexes.
 
     Requires survivor.erase (organisation admin). The record stays as "erased"; the audit keeps
-    the event with ids only; open break-the-glass grants end. Raises RecordErased if the record
-    was already erased (also when two admins erase at once).
+    the event with ids only; open break-the-glass grants end, and so do open referrals
+    (cancelled, reason consent_ended: the partner loses the packet at once). Raises
+    RecordErased if the record was already erased (also when two admins erase at once).
     """
     access.require(by, perm.SURVIVOR_ERASE, survivor)
     return _erase(survivor, by=by, reason=reason)
@@ -830,6 +832,8 @@ def _erase(
             expires_at=now
         )
         _event("survivor.erase", by=by, survivor=survivor, context=context)
+        # Open referrals close with the record (the referrals app answers this).
+        signals.survivor_erased.send(Survivor, survivor_id=survivor.pk, by=by, at=now)
         # The keystore is another database: the key is gone once this returns. If the main
         # commit then failed, the record is unreadable (RecordErased) and erasure can be rerun.
         crypto.shred_data_key(survivor.pk)

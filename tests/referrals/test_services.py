@@ -10,7 +10,13 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from reclaim.core.errors import ConsentRequired, Forbidden, NotFound, ValidationFailed
+from reclaim.core.errors import (
+    ConsentRequired,
+    Forbidden,
+    NotFound,
+    RecordErased,
+    ValidationFailed,
+)
 from reclaim.core.models import AuditEvent
 from reclaim.referrals import notifications, services
 from reclaim.referrals.errors import PacketClosed, TransitionNotAllowed
@@ -398,14 +404,41 @@ def test_the_packet_carries_needs_and_goals_of_consented_categories_only(
     assert {item.name for item in packet.profile} == {"address"}
 
 
-def test_an_erased_survivors_referral_cannot_move_forward(sent, survivor, org_admin, partner_staff):
-    from reclaim.core.errors import RecordErased
-
-    survivors.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
+@pytest.mark.parametrize("through", ["admin", "command"])
+def test_erasure_cancels_open_referrals_and_tells_the_partner(
+    through, sent, survivor, org_admin, partner_staff
+):
+    Notification.objects.all().delete()
+    if through == "admin":
+        survivors.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
+    else:
+        survivors.erase_by_reference(survivor.reference, reason="The survivor asked us to.")
+    assert _status(sent) == "cancelled"
+    event = ReferralEvent.objects.filter(referral=sent).order_by("-at", "-id").first()
+    assert (event.to_status, event.reason, event.via) == ("cancelled", "consent_ended", "system")
+    assert event.by_id == (org_admin.pk if through == "admin" else None)
+    assert Notification.objects.filter(user=partner_staff, kind="referral.cancelled").exists()
     with pytest.raises(RecordErased):
+        services.read_packet(sent, by=partner_staff)
+    with pytest.raises(TransitionNotAllowed):
         services.respond_to_referral(sent, by=partner_staff, status="accepted")
-    services.respond_to_referral(sent, by=partner_staff, status="rejected", reason="consent_ended")
+
+
+def test_erasure_leaves_finished_referrals_and_cancels_drafts_quietly(
+    sent, survivor, caseworker, partner_org, org_admin, partner_staff
+):
+    services.respond_to_referral(sent, by=partner_staff, status="rejected", reason="no_capacity")
+    draft = services.prepare_referral(
+        survivor, by=caseworker, recipient=partner_org, categories=["identity"]
+    )
+    events = ReferralEvent.objects.filter(referral=sent).count()
+    Notification.objects.all().delete()
+    survivors.erase_survivor(survivor, by=org_admin, reason="The survivor asked us to.")
     assert _status(sent) == "rejected"
+    assert ReferralEvent.objects.filter(referral=sent).count() == events
+    assert _status(draft) == "cancelled"
+    # The recipient never saw the draft, so nobody is told about it.
+    assert not Notification.objects.exists()
 
 
 def test_overdue_referrals_are_announced_once_to_both_sides(
