@@ -187,6 +187,24 @@ def test_pages_continue_across_the_name_tier(lanterns, caseworker):
     ]
 
 
+def test_postgresql_search_indexes_keep_small_pending_lists(db):
+    # A GIN index's pending list is read in full by every search (migration 0008).
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's FTS5 index has no pending list")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('directory_service_search_vector_gin', 'directory_service_search_name_gin')"
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "directory_service_search_vector_gin": ["gin_pending_list_limit=64"],
+        "directory_service_search_name_gin": ["gin_pending_list_limit=64"],
+    }
+
+
 def test_filters_with_words_keep_the_search_order(lanterns, caseworker):
     make_service(name="Lantern Legal", types=("immigration_legal",))
     filters = SearchFilters(query="lantern", service_types=("immigration_legal",))
