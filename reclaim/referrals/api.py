@@ -35,10 +35,16 @@ router = Router(tags=["referrals"])
 
 
 def referral_out(
-    referral: Referral, *, by: Any, seen_from: frozenset[str] | None = None
+    referral: Referral,
+    *,
+    by: Any,
+    seen_from: frozenset[str] | None = None,
+    consent_allows: bool | None = None,
 ) -> dict[str, Any]:
     if seen_from is None:
         seen_from = services.sides(referral, by=by)
+    if consent_allows is None:
+        consent_allows = services.consent_allows(referral)
     return {
         "id": referral.pk,
         "survivor_id": referral.survivor_id if SENDER in seen_from else None,
@@ -56,7 +62,7 @@ def referral_out(
         "responded_at": referral.responded_at,
         "updated_at": referral.updated_at,
         "overdue": services.is_overdue(referral),
-        "consent_allows": services.consent_allows(referral),
+        "consent_allows": consent_allows,
         "sides": sorted(seen_from),
     }
 
@@ -128,8 +134,14 @@ def list_referrals(
     )
     rows = services.list_referrals(by=request.auth, box=box, survivor=survivor)
     seen_from = services.sides_of_many(rows, by=request.auth)
+    allowed = services.consent_allows_each(rows)
     return {
-        "items": [referral_out(row, by=request.auth, seen_from=seen_from[row.pk]) for row in rows]
+        "items": [
+            referral_out(
+                row, by=request.auth, seen_from=seen_from[row.pk], consent_allows=allowed[row.pk]
+            )
+            for row in rows
+        ]
     }
 
 

@@ -64,6 +64,17 @@ def consent_allows(referral: Referral, at: datetime.datetime | None = None) -> b
     )
 
 
+def consent_allows_each(
+    referrals: list[Referral], at: datetime.datetime | None = None
+) -> dict[Any, bool]:
+    """`consent_allows` for a whole list (by referral id), from one query."""
+    answers = survivors.allows_each(
+        [(row.survivor_id, row.recipient_id, row.categories, row.purpose) for row in referrals],
+        at,
+    )
+    return {row.pk: allowed for row, allowed in zip(referrals, answers, strict=True)}
+
+
 # --- who sees a referral ------------------------------------------------------------------
 
 

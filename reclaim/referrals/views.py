@@ -47,12 +47,13 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 
 def _rows(referrals: list[Referral]) -> list[dict[str, Any]]:
+    allowed = services.consent_allows_each(referrals)
     return [
         {
             "referral": referral,
             "status_label": ReferralStatus(referral.status).label,
             "overdue": services.is_overdue(referral),
-            "consent_allows": services.consent_allows(referral),
+            "consent_allows": allowed[referral.pk],
         }
         for referral in referrals
     ]

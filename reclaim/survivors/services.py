@@ -69,6 +69,8 @@ PROFILE_FIELDS = (
 SHORT_TEXT_BYTES = 500
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
+KNOWN_CATEGORIES = frozenset(DATA_CATEGORIES)
+
 
 def clean_profile(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Validate profile values; every field may be left empty ("prefer not to say")."""
@@ -661,18 +663,54 @@ def allows(
     Valid means given at or before `at`, expiring after it, and not revoked by then. Never
     cached: call it at every read of shared data.
     """
+    return allows_each([(survivor, recipient, categories, purpose)], at)[0]
+
+
+def _uuid_or_none(row_or_id: Any) -> uuid.UUID | None:
+    """The id of a row, or an id given as a UUID or its text; None for anything else."""
+    value = getattr(row_or_id, "pk", row_or_id)
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def allows_each(
+    questions: Iterable[tuple[Survivor | Any, Organisation | Any, Iterable[str], str]],
+    at: datetime.datetime | None = None,
+) -> list[bool]:
+    """`allows` for each (survivor, recipient, categories, purpose), in order, from one query
+    (a list of referrals asks it once per row). Never cached either."""
     at = at or timezone.now()
-    wanted = set(categories)
-    if not wanted or not wanted <= set(DATA_CATEGORIES):
-        return False
-    candidates = Consent.objects.filter(
-        survivor_id=getattr(survivor, "pk", survivor),
-        recipient_id=getattr(recipient, "pk", recipient),
-        purpose=purpose,
-        given_at__lte=at,
-        expires_at__gt=at,
-    ).exclude(revoked_at__lte=at)
-    return any(wanted <= set(row) for row in candidates.values_list("categories", flat=True))
+    wanted = [
+        (_uuid_or_none(survivor), _uuid_or_none(recipient), set(kinds), why)
+        for survivor, recipient, kinds, why in questions
+    ]
+    askable = [
+        question
+        for question in wanted
+        if question[0] and question[1] and question[2] and question[2] <= KNOWN_CATEGORIES
+    ]
+    covered: dict[tuple[Any, Any, str], list[set[str]]] = {}
+    if askable:
+        valid = Consent.objects.filter(
+            survivor_id__in={survivor_id for survivor_id, _r, _k, _p in askable},
+            recipient_id__in={recipient_id for _s, recipient_id, _k, _p in askable},
+            purpose__in={purpose for _s, _r, _k, purpose in askable},
+            given_at__lte=at,
+            expires_at__gt=at,
+        ).exclude(revoked_at__lte=at)
+        rows = valid.values_list("survivor_id", "recipient_id", "purpose", "categories")
+        for survivor_id, recipient_id, purpose, categories in rows:
+            covered.setdefault((survivor_id, recipient_id, purpose), []).append(set(categories))
+    return [
+        bool(kinds)
+        and kinds <= KNOWN_CATEGORIES
+        and any(kinds <= given for given in covered.get((survivor_id, recipient_id, purpose), []))
+        for survivor_id, recipient_id, kinds, purpose in wanted
+    ]
 
 
 def consent_summary(consent: Consent, language: str = "en") -> str:

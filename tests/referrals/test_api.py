@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from reclaim.core.models import AuditEvent
+from reclaim.referrals import services
 from reclaim.referrals.models import Referral
 from reclaim.survivors import services as survivors
+
+from .conftest import give_consent
 
 BASE = "/api/v1/referrals"
 
@@ -158,6 +163,28 @@ def test_the_list_says_from_which_side_each_referral_is_seen(
     assert [(item["id"], item["sides"], item["survivor_id"]) for item in items] == [
         (str(sent.pk), ["recipient"], None)
     ]
+
+
+def test_the_inbox_says_for_each_row_whether_consent_allows_from_one_consent_query(
+    as_user, caseworker, partner_staff, survivor, partner_org, sent
+):
+    health = give_consent(survivor, by=caseworker, recipient=partner_org, categories=["health"])
+    needs_health = services.send_referral(
+        services.prepare_referral(
+            survivor, by=caseworker, recipient=partner_org, categories=["health"]
+        ),
+        by=caseworker,
+    )
+    survivors.revoke_consent(health, by=caseworker)
+    client = as_user(partner_staff)
+    with CaptureQueriesContext(connection) as queries:
+        items = client.get(f"{BASE}/?box=received").json()["items"]
+    assert {item["id"]: item["consent_allows"] for item in items} == {
+        str(sent.pk): True,
+        str(needs_health.pk): False,
+    }
+    consent_reads = [q for q in queries.captured_queries if "survivors_consent" in q["sql"]]
+    assert len(consent_reads) == 1
 
 
 def test_a_survivors_referrals_are_listed_for_the_sender(as_user, caseworker, survivor, sent):

@@ -162,6 +162,33 @@ def test_unknown_or_empty_category_is_never_allowed(consent, categories):
     assert not allows(consent, timezone.now(), categories=categories)
 
 
+def test_allows_each_answers_every_question_as_allows_does_from_one_query(
+    consent, survivor, caseworker, partner_org, django_assert_num_queries
+):
+    other_recipient = OrganisationFactory()
+    now = timezone.now()
+    questions = [
+        (survivor, partner_org, ["identity", "contact"], "legal_representation"),
+        (survivor.pk, partner_org.pk, ["legal_immigration"], "legal_representation"),
+        (str(survivor.pk), str(partner_org.pk), ["identity"], "legal_representation"),
+        (survivor, partner_org, ["identity"], "referral"),
+        (survivor, other_recipient, ["identity"], "legal_representation"),
+        (survivor, partner_org, ["identity", "health"], "legal_representation"),
+        (survivor, partner_org, [], "legal_representation"),
+        (survivor, partner_org, ["everything"], "legal_representation"),
+        ("not an id", partner_org, ["identity"], "legal_representation"),
+    ]
+    expected = [True, True, True, False, False, False, False, False, False]
+    with django_assert_num_queries(1):
+        assert services.allows_each(questions, at=now) == expected
+    assert [services.allows(*question, at=now) for question in questions[:-1]] == expected[:-1]
+
+
+def test_allows_each_of_nothing_reads_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert services.allows_each([]) == []
+
+
 def test_two_consents_do_not_combine_into_one(survivor, caseworker, partner_org):
     for category in ("identity", "health"):
         services.record_consent(
