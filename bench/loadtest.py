@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import Resolver404, resolve
 
@@ -390,6 +390,16 @@ def capacity(steps: list[dict[str, Any]], database: str) -> dict[str, Any]:
     }
 
 
+def refresh_planner_statistics() -> None:
+    """ANALYZE both PostgreSQL databases. Where autovacuum is off or has not run yet, a new
+    dataset has no statistics, and the access layer's queries are planned as for empty tables
+    (a caseload page read every case of the organisation, 60 ms instead of 2 ms)."""
+    for alias in ("default", "keystore"):
+        if connections[alias].vendor == "postgresql":
+            with connections[alias].cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+
 def run(
     dataset: Dataset,
     *,
@@ -408,6 +418,7 @@ def run(
     generator = choose_generator(generator)
     step = run_wrk_step if generator == "wrk" else run_step
     mode, users = virtual_users(dataset, max(steps))
+    refresh_planner_statistics()
     head_before = AuditHead.objects.get(pk=1).seq
     port = _free_port()
     write(f"Load test: {mode} endpoints, steps {steps} users, {step_s:g} s each")
