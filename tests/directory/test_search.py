@@ -187,6 +187,28 @@ def test_pages_continue_across_the_name_tier(lanterns, caseworker):
     ]
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_pages_of_any_size_walk_the_same_list(lanterns, caseworker, limit):
+    # Pages that the named services fill, end on, or start past (counted then) all join up.
+    make_service(name="Lantern Yard", types=("counseling",))
+    whole = names(search.search_services(SearchFilters(query="lantern"), by=caseworker))
+    assert whole == [
+        "lantern circle",
+        "Lantern Yard",
+        "Zeta Lantern House",
+        "Ángel Centre",
+        "Casa Norte",
+    ]
+    pages = [
+        search.search_services(
+            SearchFilters(query="lantern"), by=caseworker, limit=limit, offset=offset
+        )
+        for offset in range(0, len(whole) + 1, limit)
+    ]
+    assert [name for page in pages for name in names(page)] == whole
+    assert {(page.total, page.more) for page in pages} == {(5, False)}
+
+
 def test_postgresql_search_indexes_keep_small_pending_lists(db):
     # A GIN index's pending list is read in full by every search (migration 0008).
     from django.db import connection

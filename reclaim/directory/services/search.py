@@ -170,8 +170,9 @@ def _text_page_postgresql(
 ) -> tuple[list[Any], int]:
     """The GIN indexes of `directory_service_search` find the services holding the words,
     and those holding them in the name; as on SQLite, the page is ordered from the group it
-    falls in. Both counts stop early: all matches at COUNT_LIMIT + 1, the named ones at the
-    page's end (past it, the page holds named services only)."""
+    falls in. The named services are read first: a page they fill needs nothing else, and a
+    page they end on says how many they are, so they are counted only when the page starts
+    past them. All matches are counted up to COUNT_LIMIT + 1."""
     query = " & ".join(f"{word}:*" for word in words)
     active = "" if filters.include_closed else " AND found.active"
     narrowing, narrowing_params = _narrowing(filters)
@@ -183,24 +184,23 @@ def _text_page_postgresql(
             f"WHERE found.{vector} @@ to_tsquery('simple', %s){named_out}{active}{narrowing}"
         )
 
-    named_cap = "" if limit is None else f" LIMIT {offset + limit}"
-    counts = (
-        f"SELECT (SELECT count(*) FROM (SELECT 1 {matches('search_vector')} "  # noqa: S608
-        f"LIMIT {COUNT_LIMIT + 1}) everywhere), "
-        f"(SELECT count(*) FROM (SELECT 1 {matches('name_vector')}{named_cap}) named)"
-    )
     order = " ORDER BY found.search_name, found.service_id LIMIT %s OFFSET %s"
     with _index_scans_only(), connection.cursor() as cursor:
-        cursor.execute(counts, [query, *narrowing_params, query, *narrowing_params])
-        total, named = cursor.fetchone()
-        ids: list[Any] = []
-        if offset < named:
-            cursor.execute(
-                f"SELECT found.service_id {matches('name_vector')}{order}",
-                [query, *narrowing_params, limit, offset],
-            )
-            ids += [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT found.service_id {matches('name_vector')}{order}",
+            [query, *narrowing_params, limit, offset],
+        )
+        ids: list[Any] = [row[0] for row in cursor.fetchall()]
         if limit is None or len(ids) < limit:
+            if ids or not offset:
+                named = offset + len(ids)
+            else:  # the page starts past the named services: at most `offset` of them
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 {matches('name_vector')} "  # noqa: S608
+                    f"LIMIT {offset}) named",
+                    [query, *narrowing_params],
+                )
+                named = cursor.fetchone()[0]
             # The others: every match when none is named (no name test per row).
             rest = matches("search_vector", unnamed=named > 0)
             params = [query, query] if named > 0 else [query]
@@ -214,6 +214,12 @@ def _text_page_postgresql(
                 ],
             )
             ids += [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 {matches('search_vector')} "  # noqa: S608
+            f"LIMIT {COUNT_LIMIT + 1}) everywhere",
+            [query, *narrowing_params],
+        )
+        (total,) = cursor.fetchone()
     return ids, total
 
 
