@@ -247,9 +247,10 @@ def _service_rows(ids: list[Any]) -> Rows:
 
 def search_fts_sql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
     """The baseline of directory_search_fts: the same query shape as search_services, in the
-    fewest statements: the number of active services holding every word (as a prefix, up to
-    1,000) and of those whose name holds them, then one page of 10 (name matches first, each
-    group by folded name and id) from the narrow search rows, then the page's service rows.
+    fewest statements: one page of 10 (name matches first, each group by folded name and id)
+    from the narrow search rows, the number of active services holding every word (as a
+    prefix, up to 1,000), then the page's service rows. SQLite counts the named services
+    first (from its index alone); PostgreSQL reads their page first and knows from it.
     """
     if connection.vendor == "postgresql":
         return _search_fts_postgresql(words)
@@ -260,35 +261,32 @@ def _search_fts_postgresql(words: Sequence[str]) -> Callable[[int], tuple[Rows, 
     found = (
         "FROM directory_service_search f WHERE f.{vector} @@ to_tsquery('simple', %s) AND f.active"
     )
-    counts = (
-        f"SELECT (SELECT count(*) FROM (SELECT 1 {found.format(vector='search_vector')} "
-        f"LIMIT {SEARCH_COUNT_LIMIT + 1}) a), "
-        f"(SELECT count(*) FROM (SELECT 1 {found.format(vector='name_vector')} LIMIT {PAGE}) b)"
-    )
     named_page = (
         f"SELECT f.service_id {found.format(vector='name_vector')} "
         f"ORDER BY f.search_name, f.service_id LIMIT {PAGE}"
+    )
+    total = (
+        f"SELECT count(*) FROM (SELECT 1 {found.format(vector='search_vector')} "
+        f"LIMIT {SEARCH_COUNT_LIMIT + 1}) a"
     )
 
     def run(i: int) -> tuple[Rows, int]:
         query = " & ".join(f"{word}:*" for word in words[i % len(words)].lower().split())
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")  # as search_services does
-            cursor.execute(counts, [query, query])
-            total, named = cursor.fetchone()
-            ids: list[Any] = []
-            if named:
-                cursor.execute(named_page, [query])
-                ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(named_page, [query])
+            ids = [row[0] for row in cursor.fetchall()]
             if len(ids) < PAGE:
-                unnamed = " AND NOT f.name_vector @@ to_tsquery('simple', %s)" if named else ""
+                unnamed = " AND NOT f.name_vector @@ to_tsquery('simple', %s)" if ids else ""
                 cursor.execute(
                     f"SELECT f.service_id {found.format(vector='search_vector')}{unnamed} "
                     f"ORDER BY f.search_name, f.service_id LIMIT {PAGE - len(ids)}",
-                    [query, query] if named else [query],
+                    [query, query] if ids else [query],
                 )
                 ids += [row[0] for row in cursor.fetchall()]
-        return _service_rows(ids), min(int(total), SEARCH_COUNT_LIMIT)
+            cursor.execute(total, [query])
+            (count,) = cursor.fetchone()
+        return _service_rows(ids), min(int(count), SEARCH_COUNT_LIMIT)
 
     return run
 
