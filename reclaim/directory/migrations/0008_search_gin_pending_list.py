@@ -3,9 +3,10 @@
 A GIN index first adds new entries to an unsorted pending list, which every search reads in
 full until VACUUM, or an insert that finds it over its limit, moves it into the index. The
 default limit is 4 MB: after a 100,000-service import the two lists held 660 pages, and
-reading them was half of each search's time (docs/directory.md). A 64 kB list is moved by
-the inserting write every few hundred rows, at no cost an import could measure. The lists
-held now are moved here. SQLite is unchanged.
+reading them was half of each search's time (docs/directory.md). A 64 kB list is moved by the
+write that fills it, after at most a few hundred rows: 10,000 search rows inserted one by one
+took 0.23 s with it and 0.24 s with 4 MB (0.70 s with no pending list, `fastupdate = off`).
+The lists held now are moved here. SQLite is unchanged.
 """
 
 from django.db import migrations
