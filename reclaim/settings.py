@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "reclaim.core.middleware.RequireStaffMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "reclaim.core.middleware.RequirePasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]

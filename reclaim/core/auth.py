@@ -27,6 +27,14 @@ class ReclaimAccountAdapter(DefaultAccountAdapter):
         with transaction.atomic():
             audit.record("auth.login", actor=user)
 
+    def set_password(self, user: Any, password: str) -> None:
+        # The person chose their own password: a temporary one no longer stands.
+        with transaction.atomic():
+            user.set_password(password)
+            user.must_change_password = False
+            user.save(update_fields=["password", "must_change_password"])
+            audit.record("auth.password_change", actor=user)
+
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         # The attempted username is not recorded: it may be a survivor's name typed by mistake.
         with transaction.atomic():

@@ -54,6 +54,53 @@ def has_mfa(user: object) -> bool:
     return bool(is_mfa_enabled(user))
 
 
+# Paths open to someone who must first choose their own password.
+PASSWORD_CHANGE_EXEMPT_PREFIXES = (
+    "/accounts/password/change/",
+    "/accounts/logout/",
+    "/static/",
+    "/healthz",
+    "/i18n/",
+)
+
+
+class RequirePasswordChangeMiddleware:
+    """Someone holding a temporary password (handed over by an admin) chooses their own
+    before reaching any page: the admin who set it must not be able to use the account."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(PASSWORD_CHANGE_EXEMPT_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse(
+                    {
+                        "detail": "Choose your own password (in the app) before using the API.",
+                        "code": "password_change_required",
+                    },
+                    status=403,
+                )
+            from django.contrib import messages
+            from django.utils.translation import gettext as _
+
+            messages.info(
+                request,
+                _("You are using a temporary password. Choose your own to continue."),
+                fail_silently=True,
+            )
+            return redirect("account_change_password")
+        return self.get_response(request)
+
+
 class RequireStaffMFAMiddleware:
     """A staff user without TOTP is sent to enrol before seeing any page or record."""
 

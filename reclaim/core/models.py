@@ -43,6 +43,9 @@ class User(AbstractUser):
     # Bumped by "log out everywhere"; sessions that carry an older value are ended.
     session_generation = models.PositiveIntegerField(default=0)
     preferred_language = models.CharField(max_length=8, default="en")
+    # Set with a temporary password (new account, reset by an admin); the person must choose
+    # their own before anything else (RequirePasswordChangeMiddleware).
+    must_change_password = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.username

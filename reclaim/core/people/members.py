@@ -101,7 +101,7 @@ def add_member(
         with transaction.atomic():
             if User.objects.filter(username__iexact=username).exists():
                 raise username_taken(username)
-            user = User(username=username, email=email)
+            user = User(username=username, email=email, must_change_password=True)
             user.set_password(password)
             user.save()
             membership = Membership.objects.create(
@@ -298,7 +298,8 @@ def reset_password(membership: Membership, *, by: User) -> str:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=membership.user_id)
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
         _end_sessions(user)
         audit.record(
             "people.reset_password",

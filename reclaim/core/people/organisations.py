@@ -35,7 +35,7 @@ def create_organisation(
             if User.objects.filter(username__iexact=username).exists():
                 raise username_taken(username)
             organisation = Organisation.objects.create(name=name, org_type=org_type)
-            admin = User(username=username, email=email)
+            admin = User(username=username, email=email, must_change_password=True)
             admin.set_password(password)
             admin.save()
             membership = Membership.objects.create(
