@@ -395,8 +395,11 @@ def refresh_planner_statistics() -> None:
     dataset has no statistics, and the access layer's queries are planned as for empty tables
     (a caseload page read every case of the organisation, 60 ms instead of 2 ms)."""
     for alias in ("default", "keystore"):
-        if connections[alias].vendor == "postgresql":
-            with connections[alias].cursor() as cursor:
+        # Only in autocommit: inside a transaction ANALYZE would hold its locks on the shared
+        # catalogues (pg_authid…) until the end, and the other database's ANALYZE would wait.
+        database = connections[alias]
+        if database.vendor == "postgresql" and not database.in_atomic_block:
+            with database.cursor() as cursor:
                 cursor.execute("ANALYZE")
 
 
