@@ -170,9 +170,9 @@ def _text_page_postgresql(
 ) -> tuple[list[Any], int]:
     """The GIN indexes of `directory_service_search` find the services holding the words,
     and those holding them in the name; as on SQLite, the page is ordered from the group it
-    falls in. The named services are read first: a page they fill needs nothing else, and a
-    page they end on says how many they are, so they are counted only when the page starts
-    past them. All matches are counted up to COUNT_LIMIT + 1."""
+    falls in. The named services' page is read first, with the count of all matches (up to
+    COUNT_LIMIT + 1): a page they fill needs nothing else, and a page they end on says how
+    many they are, so they are counted only when the page starts past them."""
     query = " & ".join(f"{word}:*" for word in words)
     active = "" if filters.include_closed else " AND found.active"
     narrowing, narrowing_params = _narrowing(filters)
@@ -186,11 +186,15 @@ def _text_page_postgresql(
 
     order = " ORDER BY found.search_name, found.service_id LIMIT %s OFFSET %s"
     with _index_scans_only(), connection.cursor() as cursor:
+        # One statement, one row: all matches counted, and the named services' page.
         cursor.execute(
-            f"SELECT found.service_id {matches('name_vector')}{order}",
-            [query, *narrowing_params, limit, offset],
+            f"SELECT (SELECT count(*) FROM (SELECT 1 {matches('search_vector')} "  # noqa: S608
+            f"LIMIT {COUNT_LIMIT + 1}) everywhere), "
+            f"ARRAY(SELECT found.service_id {matches('name_vector')}{order})",
+            [query, *narrowing_params, query, *narrowing_params, limit, offset],
         )
-        ids: list[Any] = [row[0] for row in cursor.fetchall()]
+        total, named_page = cursor.fetchone()
+        ids: list[Any] = list(named_page)
         if limit is None or len(ids) < limit:
             if ids or not offset:
                 named = offset + len(ids)
@@ -214,12 +218,6 @@ def _text_page_postgresql(
                 ],
             )
             ids += [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 {matches('search_vector')} "  # noqa: S608
-            f"LIMIT {COUNT_LIMIT + 1}) everywhere",
-            [query, *narrowing_params],
-        )
-        (total,) = cursor.fetchone()
     return ids, total
 
 
