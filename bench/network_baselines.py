@@ -247,10 +247,10 @@ def _service_rows(ids: list[Any]) -> Rows:
 
 def search_fts_sql(words: Sequence[str]) -> Callable[[int], tuple[Rows, int]]:
     """The baseline of directory_search_fts: the same query shape as search_services, in the
-    fewest statements: one page of 10 (name matches first, each group by folded name and id)
-    from the narrow search rows, the number of active services holding every word (as a
-    prefix, up to 1,000), then the page's service rows. SQLite counts the named services
-    first (from its index alone); PostgreSQL reads their page first and knows from it.
+    fewest statements: the number of active services holding every word (as a prefix, up to
+    1,000), one page of 10 (name matches first, each group by folded name and id) from the
+    narrow search rows, then the page's service rows. SQLite counts the named services
+    (from its index alone); PostgreSQL reads their page with the count and knows from it.
     """
     if connection.vendor == "postgresql":
         return _search_fts_postgresql(words)
@@ -261,21 +261,20 @@ def _search_fts_postgresql(words: Sequence[str]) -> Callable[[int], tuple[Rows, 
     found = (
         "FROM directory_service_search f WHERE f.{vector} @@ to_tsquery('simple', %s) AND f.active"
     )
-    named_page = (
-        f"SELECT f.service_id {found.format(vector='name_vector')} "
-        f"ORDER BY f.search_name, f.service_id LIMIT {PAGE}"
-    )
-    total = (
-        f"SELECT count(*) FROM (SELECT 1 {found.format(vector='search_vector')} "
-        f"LIMIT {SEARCH_COUNT_LIMIT + 1}) a"
+    first = (
+        f"SELECT (SELECT count(*) FROM (SELECT 1 {found.format(vector='search_vector')} "
+        f"LIMIT {SEARCH_COUNT_LIMIT + 1}) a), "
+        f"ARRAY(SELECT f.service_id {found.format(vector='name_vector')} "
+        f"ORDER BY f.search_name, f.service_id LIMIT {PAGE})"
     )
 
     def run(i: int) -> tuple[Rows, int]:
         query = " & ".join(f"{word}:*" for word in words[i % len(words)].lower().split())
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")  # as search_services does
-            cursor.execute(named_page, [query])
-            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(first, [query, query])
+            count, named = cursor.fetchone()
+            ids = list(named)
             if len(ids) < PAGE:
                 unnamed = " AND NOT f.name_vector @@ to_tsquery('simple', %s)" if ids else ""
                 cursor.execute(
@@ -284,8 +283,6 @@ def _search_fts_postgresql(words: Sequence[str]) -> Callable[[int], tuple[Rows, 
                     [query, query] if ids else [query],
                 )
                 ids += [row[0] for row in cursor.fetchall()]
-            cursor.execute(total, [query])
-            (count,) = cursor.fetchone()
         return _service_rows(ids), min(int(count), SEARCH_COUNT_LIMIT)
 
     return run
