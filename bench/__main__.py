@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         if workdir is not None:
-            harness.prepare(say, reuse_scale=options["scale"] if options.get("reuse") else None)
+            reuse = harness.requested_scale(options) if options.get("reuse") else None
+            harness.prepare(say, reuse=reuse)
         results = harness.run(options, write=say)
     finally:
         if workdir is not None:

@@ -152,16 +152,27 @@ def configure_environment(options: dict[str, Any]) -> tempfile.TemporaryDirector
     return workdir
 
 
-def prepare(write: Write, *, reuse_scale: str | None = None) -> None:
+def requested_scale(options: dict[str, Any]) -> Any:
+    """The scale asked for, with its --survivors, --audit-events and --iterations."""
+    from .generate import SCALES
+
+    return SCALES[options.get("scale") or "tiny"].with_overrides(
+        survivors=options.get("survivors"),
+        audit_events=options.get("audit_events"),
+        iterations=options.get("iterations"),
+    )
+
+
+def prepare(write: Write, *, reuse: Any = None) -> None:
     """Migrate both databases; refuse foreign data; clear an earlier benchmark's data (unless
-    `reuse_scale` names a scale whose dataset is there to be reused); collect the static files
+    `reuse`, a scale with its overrides, finds its dataset there); collect the static files
     (the pages' manifest storage needs them)."""
     from django.core.management import call_command
 
     from reclaim.core import audit, crypto
     from reclaim.core.models import AuditHead, Organisation, User
 
-    from .generate import MARKER, SCALES, find_dataset
+    from .generate import MARKER, find_dataset
 
     for alias in ("default", "keystore"):
         call_command("migrate", database=alias, verbosity=0, interactive=False)
@@ -172,7 +183,7 @@ def prepare(write: Write, *, reuse_scale: str | None = None) -> None:
             "This database holds organisations or users the benchmark did not create. "
             "Point --database (and --keystore) at empty databases made for benchmarking."
         )
-    reusable = reuse_scale is not None and find_dataset(SCALES[reuse_scale]) is not None
+    reusable = reuse is not None and find_dataset(reuse) is not None
     if Organisation.objects.exists() and not reusable:
         write("Clearing the previous benchmark data…")
         for alias in ("default", "keystore"):
@@ -380,15 +391,11 @@ def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]
     from django.db import connection
 
     from . import operations
-    from .generate import SCALES, find_dataset, generate
+    from .generate import find_dataset, generate
 
     if options.get("in_process"):
         check_in_process_target()
-    scale = SCALES[options.get("scale") or "tiny"].with_overrides(
-        survivors=options.get("survivors"),
-        audit_events=options.get("audit_events"),
-        iterations=options.get("iterations"),
-    )
+    scale = requested_scale(options)
     database = database_label()
     write(
         f"Reclaim benchmark — scale {scale.name} ({scale.survivors:,} survivors, "
