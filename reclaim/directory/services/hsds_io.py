@@ -484,23 +484,28 @@ def import_hsds(
     """
     summary = import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
     if sum(summary.created.values()) >= ANALYZE_AFTER:
-        _vacuum_match_rows()
+        _vacuum_searched_tables()
     return summary
 
 
-def _vacuum_match_rows() -> None:
-    """After a large import on PostgreSQL, VACUUM the match rows (outside any transaction).
+# The tables searches and matches read on PostgreSQL, vacuumed after a large import.
+SEARCHED_TABLES = (ServiceMatchRow._meta.db_table, "directory_service_search")
 
-    Matching reads them with index-only scans, which skip the table only for pages the
-    visibility map marks all-visible; until autovacuum comes by, every row read after an
-    import would also be fetched from the table.
+
+def _vacuum_searched_tables() -> None:
+    """After a large import on PostgreSQL, VACUUM (ANALYZE) what matching and search read
+    (outside any transaction).
+
+    Matching reads the match rows with index-only scans, which skip the table only for pages
+    the visibility map marks all-visible; a search reads the GIN indexes' pending lists in
+    full until a VACUUM merges them (migration 0008 keeps them small). Autovacuum would get
+    there in time, where it runs at all (it is off on some servers).
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"VACUUM (ANALYZE) {connection.ops.quote_name(ServiceMatchRow._meta.db_table)}"
-        )
+        for table in SEARCHED_TABLES:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
 
 
 def import_hsds_upload(upload: Any, *, by: Any) -> ImportSummary:
