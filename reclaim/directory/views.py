@@ -11,7 +11,9 @@ public by nature, except where safe housing is: those locations are never publis
 
 from __future__ import annotations
 
+import datetime
 import math
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +21,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -279,8 +283,14 @@ def _hsds_page(request: HttpRequest, queryset: Any, to_document: Any) -> JsonRes
     except ValidationFailed as exc:
         return _hsds_error(400, exc.detail, "invalid")
     total = queryset.count()
-    total_pages = max(1, math.ceil(total / per_page))
     rows = list(queryset[(page - 1) * per_page : page * per_page])
+    return _hsds_envelope(page, per_page, total, rows, to_document)
+
+
+def _hsds_envelope(
+    page: int, per_page: int, total: int, rows: list[Any], to_document: Any
+) -> JsonResponse:
+    total_pages = max(1, math.ceil(total / per_page))
     return JsonResponse(
         {
             "total_items": total,
@@ -317,10 +327,57 @@ def hsds_root(request: HttpRequest) -> JsonResponse:
     )
 
 
+HSDS_SERVICE_FILTERS = ("search", "organization_id", "modified_after")
+
+
+def _hsds_service_filters(request: HttpRequest) -> search.SearchFilters:
+    """The HSDS API's `search`, `organization_id` and `modified_after`; ValidationFailed."""
+    query = request.GET.get("search", "")
+    if len(query) > 200:
+        raise ValidationFailed("search: is longer than 200 characters.", field="search")
+    organization_id = None
+    if request.GET.get("organization_id"):
+        try:
+            organization_id = uuid.UUID(request.GET["organization_id"])
+        except ValueError:
+            raise ValidationFailed(
+                "organization_id: is not an id.", field="organization_id"
+            ) from None
+    modified_after = None
+    if request.GET.get("modified_after"):
+        modified_after = parse_datetime(request.GET["modified_after"].replace("Z", "+00:00"))
+        if modified_after is None:
+            raise ValidationFailed(
+                "modified_after: is not an ISO 8601 date-time (2026-11-27T09:00:00Z).",
+                field="modified_after",
+            )
+        if timezone.is_naive(modified_after):
+            modified_after = timezone.make_aware(modified_after, datetime.UTC)
+    return search.SearchFilters(
+        query=query,
+        include_closed=True,
+        organization_id=organization_id,
+        modified_after=modified_after,
+    )
+
+
 @require_GET
 def hsds_services(request: HttpRequest) -> JsonResponse:
-    queryset = entries.services_queryset().order_by("name", "id")
-    return _hsds_page(request, queryset, public_service_document)
+    """Every service, or with `search` (the directory's full-text search and its order),
+    `organization_id` and `modified_after`, those that match. A word search counts up to
+    1,000 (`total_items`), as the directory's own search does."""
+    if not any(request.GET.get(name) for name in HSDS_SERVICE_FILTERS):
+        queryset = entries.services_queryset().order_by("name", "id")
+        return _hsds_page(request, queryset, public_service_document)
+    try:
+        page, per_page = _page_numbers(request)
+        filters = _hsds_service_filters(request)
+    except ValidationFailed as exc:
+        return _hsds_error(400, exc.detail, "invalid")
+    rows, total, _more = search.hsds_search_page(
+        filters, limit=per_page, offset=(page - 1) * per_page
+    )
+    return _hsds_envelope(page, per_page, total, rows, public_service_document)
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -230,6 +231,46 @@ def test_hsds_services_page_has_the_hsds_shape_without_login(client, shelter, me
     }
     assert body["last_page"] is True
     assert hsds.schema_errors("service", body["contents"][0]) == []
+
+
+def _names(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [document["name"] for document in response.json()["contents"]]
+
+
+def test_hsds_search_finds_services_by_their_words_without_login(client, shelter, men_only):
+    response = client.get("/hsds/services", {"search": "refugio"})
+    assert _names(response) == ["Refugio Luz"]
+    body = response.json()
+    assert (body["total_items"], body["total_pages"]) == (1, 1)
+    document = body["contents"][0]
+    assert hsds.schema_errors("service", document) == []
+    # Safe housing stays unpublished on the search path too.
+    assert "latitude" not in document["service_at_locations"][0]["location"]
+    assert _names(client.get("/hsds/services", {"search": "shelter"})) == ["Men's shelter"]
+    assert _names(client.get("/hsds/services", {"search": "nothing-like-it"})) == []
+
+
+def test_hsds_filters_by_organization_and_by_modification_time(client, shelter, men_only):
+    by_provider = {"organization_id": str(shelter.organization_id)}
+    assert _names(client.get("/hsds/services", by_provider)) == ["Refugio Luz"]
+    assert _names(client.get("/hsds/services", {**by_provider, "search": "shelter"})) == []
+    since = shelter.updated_at - datetime.timedelta(minutes=1)
+    after = men_only.updated_at + datetime.timedelta(minutes=1)
+    assert _names(client.get("/hsds/services", {"modified_after": since.isoformat()})) == [
+        "Men's shelter",
+        "Refugio Luz",
+    ]
+    assert _names(client.get("/hsds/services", {"modified_after": after.isoformat()})) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("organization_id", "not-an-id"), ("modified_after", "yesterday")]
+)
+def test_hsds_bad_filters_are_a_400_naming_the_parameter(client, name, value):
+    response = client.get("/hsds/services", {name: value})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{name}:")
 
 
 def test_hsds_never_publishes_where_safe_housing_is(client, shelter):

@@ -12,6 +12,7 @@ the directory (no geocoder). Any staff member may search.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import re
 import uuid
@@ -39,6 +40,7 @@ from .entries import (
     fold,
     require_staff,
     service_views_queryset,
+    services_queryset,
 )
 
 MAX_QUERY_WORDS = 12
@@ -79,6 +81,9 @@ class SearchFilters:
     max_distance_km: float | None = None
     open_capacity: bool = False
     include_closed: bool = False
+    # The HSDS API's filters (/hsds/services): one provider, and changes since a moment.
+    organization_id: uuid.UUID | None = None
+    modified_after: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,13 @@ def _narrowing(filters: SearchFilters) -> tuple[str, list[Any]]:
     queryset = _filtered(filters)
     if filters.near is not None and filters.max_distance_km is not None:
         queryset = queryset.filter(_within_box(filters.near, filters.max_distance_km))
-    elif not (filters.service_types or filters.language or filters.open_capacity):
+    elif not (
+        filters.service_types
+        or filters.language
+        or filters.open_capacity
+        or filters.organization_id
+        or filters.modified_after
+    ):
         return "", []
     correlated = queryset.filter(pk=RawSQL("found.service_id", ())).values("pk")
     sql, params = correlated.query.sql_with_params()
@@ -287,6 +298,10 @@ def _filtered(filters: SearchFilters) -> QuerySet[Service]:
         )
     if filters.open_capacity:
         queryset = queryset.filter(capacity_available__gt=0)
+    if filters.organization_id is not None:
+        queryset = queryset.filter(organization_id=filters.organization_id)
+    if filters.modified_after is not None:
+        queryset = queryset.filter(updated_at__gte=filters.modified_after)
     return queryset
 
 
@@ -346,6 +361,18 @@ def search_services(
     exact distance.
     """
     require_staff(by)
+    page_ids, total, more, distances = _page_ids(filters, limit=limit, offset=offset)
+    # What a result shows (`entries.service_view`): no sites, no HSDS extras.
+    rows = service_views_queryset().in_bulk(page_ids)
+    hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
+    return SearchPage(hits, total, more)
+
+
+def _page_ids(
+    filters: SearchFilters, *, limit: int, offset: int
+) -> tuple[list[Any], int, bool, dict[Any, float]]:
+    """The ids of one page in search order, the total, whether there are more than it
+    says, and the distances from the starting point (see `search_services`)."""
     _check_filters(filters)
     words = query_words(filters.query)
     distances: dict[Any, float] = {}
@@ -374,7 +401,14 @@ def search_services(
             ordered_ids.sort(key=lambda pk: distances.get(pk, math.inf))
         total = len(ordered_ids)
         page_ids = ordered_ids[offset : offset + limit]
-    # What a result shows (`entries.service_view`): no sites, no HSDS extras.
-    rows = service_views_queryset().in_bulk(page_ids)
-    hits = [SearchHit(rows[pk], distances.get(pk)) for pk in page_ids if pk in rows]
-    return SearchPage(hits, total, more)
+    return page_ids, total, more, distances
+
+
+def hsds_search_page(
+    filters: SearchFilters, *, limit: int, offset: int
+) -> tuple[list[Service], int, bool]:
+    """A page of full services for the public HSDS API's `search` and filters (no login:
+    the directory is public), in search order; the total and whether there are more."""
+    page_ids, total, more, _distances = _page_ids(filters, limit=limit, offset=offset)
+    rows = services_queryset().in_bulk(page_ids)
+    return [rows[pk] for pk in page_ids if pk in rows], total, more
