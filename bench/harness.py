@@ -409,6 +409,11 @@ def run(options: dict[str, Any], *, write: Write = print) -> list[dict[str, Any]
     else:
         write(f"Reusing dataset {dataset.tag}")
     results = add_domain_data(dataset, write, database)
+    # As autovacuum would have by now in production (it is off on some servers): without
+    # statistics PostgreSQL plans the access layer's queries as for empty tables.
+    from .loadtest import refresh_planner_statistics
+
+    refresh_planner_statistics()
     for operation in operations.build(dataset, vendor=connection.vendor):
         write(f"  timing {operation.name}…")
         outcome = measure(
