@@ -140,12 +140,7 @@ def database_from_url(url: str, test_name: str) -> dict[str, Any]:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            # A 64 MB page cache and 256 MB of memory-mapped reads: with SQLite's 2 MB default
-            # a directory import of 100,000 services spent a third of its time in read().
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
-            ),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     else:
         config.setdefault("OPTIONS", {})
