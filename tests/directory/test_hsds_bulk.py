@@ -306,3 +306,33 @@ def test_a_large_import_leaves_match_and_search_rows_vacuumed_on_postgresql(tmp_
         assert any("directory_service_search" in sql for sql in vacuumed)
     else:
         assert not vacuumed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_gives_sqlite_a_large_page_cache_only_while_it_runs(tmp_path, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return int(cursor.fetchone()[0])
+
+    seen: list[int] = []
+    real_import = hsds_io.import_source
+
+    def spying(*args: Any, **kwargs: Any) -> Any:
+        if connection.vendor == "sqlite":
+            seen.append(cache_size())
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(hsds_io, "import_source", spying)
+    before = cache_size() if connection.vendor == "sqlite" else None
+    with CaptureQueriesContext(connection) as queries:
+        hsds_io.import_hsds(write_json(tmp_path, [our_service()], "one.json"))
+    pragmas = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("PRAGMA")]
+    if connection.vendor == "sqlite":
+        assert seen == [-65536]
+        assert cache_size() == before
+    else:
+        assert pragmas == []

@@ -8,11 +8,12 @@ the size limit are refused before they are read. One audit event records each im
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import IO, Any
@@ -482,10 +483,33 @@ def import_hsds(
     Raises ValidationFailed (field "file") when the file cannot be read at all: too big, not
     JSON, no datapackage.json. Anything wrong inside one record only rejects that record.
     """
-    summary = import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
+    with _large_page_cache():
+        summary = import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
     if sum(summary.created.values()) >= ANALYZE_AFTER:
         _vacuum_searched_tables()
     return summary
+
+
+@contextlib.contextmanager
+def _large_page_cache() -> Iterator[None]:
+    """SQLite: a 64 MB page cache for the import's connection, then the previous size.
+
+    With the 2 MB default, a directory of 100,000 services spent a third of its import in
+    read() calls. Only the import gets it: pages open a new connection per request, which
+    would pay for a large cache (or a memory map) without reusing it.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
 
 
 # The tables searches and matches read on PostgreSQL, vacuumed after a large import.
