@@ -64,6 +64,13 @@ PASSWORD_CHANGE_EXEMPT_PREFIXES = (
 )
 
 
+def api_refusal(detail: str, code: str) -> HttpResponse:
+    """403 for an API call from a session that must first finish a step in the app."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": detail, "code": code}, status=403)
+
+
 class RequirePasswordChangeMiddleware:
     """Someone holding a temporary password (handed over by an admin) chooses their own
     before reaching any page: the admin who set it must not be able to use the account."""
@@ -80,14 +87,9 @@ class RequirePasswordChangeMiddleware:
             and not request.path.startswith(PASSWORD_CHANGE_EXEMPT_PREFIXES)
         ):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse(
-                    {
-                        "detail": "Choose your own password (in the app) before using the API.",
-                        "code": "password_change_required",
-                    },
-                    status=403,
+                return api_refusal(
+                    "Choose your own password (in the app) before using the API.",
+                    "password_change_required",
                 )
             from django.contrib import messages
             from django.utils.translation import gettext as _
@@ -118,14 +120,8 @@ class RequireStaffMFAMiddleware:
             and not has_mfa(user)
         ):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse(
-                    {
-                        "detail": "Set up two-step login (MFA) before using the API.",
-                        "code": "mfa_required",
-                    },
-                    status=403,
+                return api_refusal(
+                    "Set up two-step login (MFA) before using the API.", "mfa_required"
                 )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
