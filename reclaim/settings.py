@@ -213,6 +213,9 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("RECLAIM_TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Reclaim"
+# One 30-second step either side (RFC 6238's advice for clock drift): a phone a few seconds
+# off, or a code typed as the step turns, is still accepted. Login attempts stay throttled.
+MFA_TOTP_TOLERANCE = 1
 MFA_RECOVERY_CODE_COUNT = 10
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"

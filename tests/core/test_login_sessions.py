@@ -40,9 +40,11 @@ def is_logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def current_code(secret: str) -> str:
-    counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(secret, counter))
+def current_code(secret: str, steps_ago: int = 0) -> str:
+    # The middle counter: with a tolerance of one step, the code stays valid if the step
+    # turns before it is checked.
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2] - steps_ago))
 
 
 @pytest.fixture
@@ -107,6 +109,23 @@ def test_staff_can_enrol_in_totp_and_then_reach_the_caseload(caseworker):
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=caseworker, type="totp").exists()
     assert client.get(reverse("caseload")).status_code == 200
+
+
+@pytest.mark.parametrize(("steps_ago", "accepted"), [(1, True), (3, False)])
+def test_a_code_one_step_old_is_accepted_an_older_one_is_not(
+    caseworker, enrolled, steps_ago, accepted
+):
+    def step() -> int:
+        return int(time.time()) // 30
+
+    for _attempt in range(3):  # again if the 30-second step turned during the attempt
+        started = step()
+        client = Client(REMOTE_ADDR=IP_A)
+        post_login(client, "caseworker")
+        client.post(reverse("mfa_authenticate"), {"code": current_code(enrolled, steps_ago)})
+        if step() == started:
+            break
+    assert is_logged_in(client) is accepted
 
 
 def test_login_with_totp_requires_the_code_step(caseworker, enrolled):
