@@ -739,3 +739,18 @@ def test_verifier_rebuilds_the_exact_canonical_text_from_text_columns(
     # Twice: the second answer comes from the verifier's memo of repeated values.
     assert audit._canonical_from_row(row) == expected
     assert audit._canonical_from_row(row) == expected
+
+
+def test_a_progress_bar_leaves_no_thread_that_would_stop_parallel_verification():
+    import io
+    import threading
+
+    from tqdm import tqdm
+
+    before = threading.active_count()
+    with tqdm(total=3, file=io.StringIO()) as bar:
+        bar.update(3)
+    assert threading.active_count() == before
+    assert audit.parallel_workers(audit.PARALLEL_MIN_EVENTS) == (
+        audit._available_cpus() if audit._workers_can_read_the_chain() else 1
+    )
