@@ -28,3 +28,11 @@ WHITENOISE_AUTOREFRESH = True
 for _database in DATABASES.values():  # noqa: F405
     if _database["ENGINE"].endswith("postgresql"):
         _database["OPTIONS"]["options"] += " -c synchronous_commit=off"
+
+# Two PostgreSQL test runs on one server (two checkouts, say) need their own test databases:
+# RECLAIM_TEST_DB_PREFIX=mine names them mine_test_reclaim… instead of test_reclaim….
+_test_prefix = os.environ.get("RECLAIM_TEST_DB_PREFIX", "")
+if _test_prefix:
+    for _database in DATABASES.values():  # noqa: F405
+        if _database["ENGINE"].endswith("postgresql"):
+            _database["TEST"]["NAME"] = f"{_test_prefix}_{_database['TEST']['NAME']}"

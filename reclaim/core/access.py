@@ -16,7 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Expression, QuerySet
 from django.utils import timezone
 
 from . import audit
@@ -67,34 +67,116 @@ def _survivor_model() -> type[models.Model]:
     return apps.get_model("survivors", "Survivor")
 
 
-def survivor_visibility(user: Any, *, at: Any = None) -> Q:
-    """The Q object, on Survivor, of every survivor this user may see."""
-    at = at or timezone.now()
-    own = memberships(user)
-    visible = Q(pk__in=[])
-    org_wide = {m.organisation_id for m in own if m.role in ORGANISATION_WIDE_ROLES}
-    if org_wide:
-        visible |= Q(organisation_id__in=org_wide)
-    caseload = [m for m in own if m.role in CASELOAD_ROLES and m.organisation_id not in org_wide]
-    if caseload:
-        case_model = apps.get_model("survivors", "Case")
-        team_ids = {m.team_id for m in caseload if m.team_id}
-        mine = Q(assigned_to=user)
-        if team_ids:
-            mine |= Q(
-                assigned_to__memberships__team_id__in=team_ids,
-                assigned_to__memberships__is_active=True,
+def _base_alias(query: Any) -> str:
+    """The alias of the query's own table (the survivor table), however the query was relabelled
+    as a subquery."""
+    for alias, table in query.alias_map.items():
+        if getattr(table, "join_type", None) is None:
+            return str(alias)
+    return str(query.get_initial_alias())
+
+
+class SurvivorVisibility(Expression):
+    """The visibility rule as one SQL condition on the query's survivor table.
+
+    Written as SQL here, once, rather than composed from Q and Exists objects: building and
+    compiling those cost about 3 ms of CPU on every read (a single profile read's query itself
+    takes under 1 ms), the largest part of an API request (docs/performance.md, fifth run).
+    tests/core/test_access_scope.py checks it against an oracle of the rule.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(
+        self,
+        *,
+        user_id: Any,
+        org_wide: tuple[Any, ...],
+        caseload_orgs: tuple[Any, ...],
+        team_ids: tuple[Any, ...],
+        as_survivor: bool,
+        at: Any,
+    ) -> None:
+        super().__init__(output_field=BooleanField())
+        self.user_id = user_id
+        self.org_wide = org_wide
+        self.caseload_orgs = caseload_orgs
+        self.team_ids = team_ids
+        self.as_survivor = as_survivor
+        self.at = at
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        qn = connection.ops.quote_name
+        survivor_table = compiler.quote_name(_base_alias(compiler.query))
+        native_uuid = connection.features.has_native_uuid_field
+
+        def uid(value: Any) -> Any:
+            value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+            return value if native_uuid else value.hex
+
+        def among(column: str, values: tuple[Any, ...]) -> tuple[str, list[Any]]:
+            return f"{column} IN ({', '.join(['%s'] * len(values))})", [uid(v) for v in values]
+
+        case_table = qn(apps.get_model("survivors", "Case")._meta.db_table)
+        member_table = qn(Membership._meta.db_table)
+        grant_table = qn(BreakGlassGrant._meta.db_table)
+        own_column = f"{survivor_table}.{qn('organisation_id')}"
+        survivor_id = f"{survivor_table}.{qn('id')}"
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.org_wide:
+            sql, values = among(own_column, self.org_wide)
+            parts.append(sql)
+            params += values
+        if self.caseload_orgs:
+            in_orgs, org_values = among(own_column, self.caseload_orgs)
+            assignee = f"vis_case.{qn('assigned_to_id')}"
+            assigned = f"{assignee} = %s"
+            assigned_params = [uid(self.user_id)]
+            if self.team_ids:
+                in_teams, team_values = among(f"vis_member.{qn('team_id')}", self.team_ids)
+                teammates = (
+                    f"SELECT vis_member.{qn('user_id')} FROM {member_table} vis_member "  # noqa: S608
+                    f"WHERE {in_teams} AND vis_member.{qn('is_active')}"
+                )
+                assigned = f"({assigned} OR {assignee} IN ({teammates}))"
+                assigned_params += team_values
+            has_case = (
+                f"EXISTS (SELECT 1 FROM {case_table} vis_case "  # noqa: S608
+                f"WHERE vis_case.{qn('survivor_id')} = {survivor_id} AND {assigned})"
             )
-        assigned = case_model.objects.filter(mine, survivor=OuterRef("pk"))
-        grants = BreakGlassGrant.objects.filter(
-            user=user, survivor_id=OuterRef("pk"), granted_at__lte=at, expires_at__gt=at
-        )
-        visible |= Q(organisation_id__in={m.organisation_id for m in caseload}) & (
-            Exists(assigned) | Exists(grants)
-        )
-    if any(m.role == Role.SURVIVOR for m in own):
-        visible |= Q(portal_user=user)
-    return visible
+            has_grant = (
+                f"EXISTS (SELECT 1 FROM {grant_table} vis_grant "  # noqa: S608
+                f"WHERE vis_grant.{qn('user_id')} = %s "
+                f"AND vis_grant.{qn('survivor_id')} = {survivor_id} "
+                f"AND vis_grant.{qn('granted_at')} <= %s AND vis_grant.{qn('expires_at')} > %s)"
+            )
+            at = connection.ops.adapt_datetimefield_value(self.at)
+            parts.append(f"({in_orgs} AND ({has_case} OR {has_grant}))")
+            params += [*org_values, *assigned_params, uid(self.user_id), at, at]
+        if self.as_survivor:
+            parts.append(f"{survivor_table}.{qn('portal_user_id')} = %s")
+            params.append(uid(self.user_id))
+        return "(" + " OR ".join(parts) + ")", tuple(params)
+
+
+def survivor_visibility(user: Any, *, at: Any = None) -> SurvivorVisibility | None:
+    """The condition, on Survivor, of every survivor this user may see; None when none."""
+    own = memberships(user)
+    org_wide = {m.organisation_id for m in own if m.role in ORGANISATION_WIDE_ROLES}
+    caseload = [m for m in own if m.role in CASELOAD_ROLES and m.organisation_id not in org_wide]
+    as_survivor = any(m.role == Role.SURVIVOR for m in own)
+    if not (org_wide or caseload or as_survivor):
+        return None
+    return SurvivorVisibility(
+        user_id=user.pk,
+        org_wide=tuple(sorted(org_wide, key=str)),
+        caseload_orgs=tuple(sorted({m.organisation_id for m in caseload}, key=str)),
+        team_ids=tuple(sorted({m.team_id for m in caseload if m.team_id}, key=str)),
+        as_survivor=as_survivor,
+        at=at or timezone.now(),
+    )
 
 
 def scope[ModelT: models.Model](
@@ -105,6 +187,8 @@ def scope[ModelT: models.Model](
     if path is None:
         raise TypeError(f"{model.__name__} does not declare access_survivor_field")
     visible = survivor_visibility(user, at=at)
+    if visible is None:
+        return model._default_manager.none()
     if path == "":
         return model._default_manager.filter(visible)
     survivors = _survivor_model()._default_manager.filter(visible).values("pk")
