@@ -290,6 +290,36 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
     assert any("directory_service" in sql for sql in analyzed(large))
 
 
+def test_an_import_that_grows_the_directory_by_less_than_a_tenth_keeps_the_statistics(
+    tmp_path, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(hsds_io, "ANALYZE_AFTER", 2)
+    hsds_io.import_hsds(write_json(tmp_path, [our_service() for _ in range(25)], "many.json"))
+    with CaptureQueriesContext(connection) as queries:
+        summary = hsds_io.import_hsds(
+            write_json(tmp_path, [our_service(), our_service()], "two.json")
+        )
+    assert summary.created["service"] == 2
+    assert not summary.analyzed
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+
+
+@pytest.mark.parametrize(("created", "stale"), [(1, False), (2, True), (3, True)])
+def test_statistics_are_stale_from_a_tenth_of_the_directory(monkeypatch, created, stale):
+    monkeypatch.setattr(hsds_io, "ANALYZE_AFTER", 2)
+    Service.objects.bulk_create(Service(name=f"Service {n}") for n in range(20))
+    assert hsds_io.statistics_stale(created) is stale  # 2 of 20 rows is a tenth
+
+
+def test_statistics_are_not_stale_below_a_tenth(monkeypatch):
+    monkeypatch.setattr(hsds_io, "ANALYZE_AFTER", 2)
+    Service.objects.bulk_create(Service(name=f"Service {n}") for n in range(21))
+    assert not hsds_io.statistics_stale(2)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_large_import_leaves_match_and_search_rows_vacuumed_on_postgresql(tmp_path, monkeypatch):
     # Outside a transaction (as `reclaim import-hsds` runs), so VACUUM may run.
