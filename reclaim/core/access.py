@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import BooleanField, Expression, QuerySet
 from django.utils import timezone
 
-from . import audit
+from . import audit, plain_sql
 from .errors import Forbidden, NotFound
 from .models import BreakGlassGrant, Membership, Role
 from .permissions import CASELOAD_ROLES, ORGANISATION_WIDE_ROLES, role_allows
@@ -33,7 +33,9 @@ def memberships(user: Any) -> list[Membership]:
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user, is_active=True))
+        cached = plain_sql.select(
+            Membership, "t.user_id = %s AND t.is_active", [plain_sql.uuid_param(user.pk)]
+        )
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from . import plain_sql
 from .errors import KeystoreUnavailable
 from .routers import KEYSTORE_DB
 
@@ -196,17 +197,22 @@ def load_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
         return {}
     verify_master_key()
     master = keyring()
+    marks = ", ".join(["%s"] * len(ids))
     try:
-        rows = list(
-            DataKey.objects.using(KEYSTORE_DB)
-            .filter(owner_id__in=ids)
-            .values_list("owner_id", "master_version", "wrapped")
+        # Plain SQL: the profile and caseload reads load keys on every request (plain_sql).
+        keys = plain_sql.select(
+            DataKey,
+            f"t.owner_id IN ({marks})",
+            [plain_sql.uuid_param(owner_id, using=KEYSTORE_DB) for owner_id in ids],
+            using=KEYSTORE_DB,
         )
     except DatabaseError as exc:
         raise KeystoreUnavailable() from exc
     return {
-        owner: _unwrap(master, version, bytes(wrapped), f"data:{owner}")
-        for owner, version, wrapped in rows
+        key.owner_id: _unwrap(
+            master, key.master_version, bytes(key.wrapped), f"data:{key.owner_id}"
+        )
+        for key in keys
     }
 
 

@@ -1,0 +1,93 @@
+"""Model rows read with plain SQL, for the few queries every request makes.
+
+The ORM spends more CPU building and compiling a query than PostgreSQL spends running it
+(0.5 ms against 0.1 ms for a user's memberships, docs/performance.md, fifth run). The token
+lookup, the memberships and the audit append run on every API call, so they select with a
+cursor and turn the rows into model instances here, converted exactly as the ORM converts them
+(the backend's and the field's converters: UUIDs and datetimes on SQLite, JSON everywhere).
+tests/core/test_plain_sql.py compares every model's rows with the ORM's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model
+
+Converter = Callable[[Any, Any, Any], Any]
+_SHAPES: dict[
+    tuple[type[Model], str], tuple[list[str], list[tuple[int, list[Converter], Any]]]
+] = {}
+
+
+def _shape(
+    model: type[Model], using: str
+) -> tuple[list[str], list[tuple[int, list[Converter], Any]]]:
+    """The model's column names and, per column that needs them, its converters."""
+    key = (model, connections[using].vendor)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        connection = connections[using]
+        fields = model._meta.concrete_fields
+        columns = [str(field.column) for field in fields]
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((index, found, column))
+        shape = (columns, converters)
+        _SHAPES[key] = shape
+    return shape
+
+
+def columns(model: type[Model], table_alias: str, *, using: str = "default") -> str:
+    """`alias.column, …` for every concrete field of `model`, in the ORM's field order."""
+    quote = connections[using].ops.quote_name
+    names, _converters = _shape(model, using)
+    return ", ".join(f"{table_alias}.{quote(name)}" for name in names)
+
+
+def width(model: type[Model]) -> int:
+    """How many values of a row `columns(model)` selects (to split a joined row)."""
+    return len(model._meta.concrete_fields)
+
+
+def instance[ModelT: Model](
+    model: type[ModelT], values: Sequence[Any], *, using: str = "default"
+) -> ModelT:
+    """A model instance from the values of `columns(model)`, as if the ORM had loaded it."""
+    _names, converters = _shape(model, using)
+    row = list(values)
+    connection = connections[using]
+    for index, found, column in converters:
+        value = row[index]
+        for convert in found:
+            value = convert(value, column, connection)
+        row[index] = value
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(using, attnames, row)
+
+
+def select[ModelT: Model](
+    model: type[ModelT], where: str, params: Sequence[Any], *, using: str = "default"
+) -> list[ModelT]:
+    """Instances of `model` whose rows match `where` (SQL over the table aliased `t`)."""
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"SELECT {columns(model, 't', using=using)} FROM {table} t WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        rows = cursor.fetchall()
+    return [instance(model, row, using=using) for row in rows]
+
+
+def uuid_param(value: Any, *, using: str = "default") -> Any:
+    """A UUID as the database stores it (native on PostgreSQL, 32 hex digits on SQLite)."""
+    return value if connections[using].features.has_native_uuid_field else value.hex
+
+
+def datetime_param(value: Any, *, using: str = "default") -> Any:
+    return connections[using].ops.adapt_datetimefield_value(value)
