@@ -158,6 +158,21 @@ def test_an_update_without_our_attributes_keeps_capacity_and_types(tmp_path):
     assert "renamed" in service.search_document and "safe housing" in service.search_document
 
 
+def test_a_row_believed_new_that_exists_makes_the_batch_redo_record_by_record(
+    tmp_path, monkeypatch
+):
+    # New rows are plainly inserted; had another session inserted one meanwhile, the
+    # database refuses the batch and each record is saved on its own, as an update.
+    document = our_service()
+    hsds_io.import_hsds(write_json(tmp_path, [document]))
+    monkeypatch.setattr(hsds_bulk, "_existing", lambda model, ids: set())
+    update = {**document, "name": "Renamed"}
+    summary = hsds_io.import_hsds(write_json(tmp_path, [update]))
+
+    assert not summary.rejected and summary.updated["service"] == 1
+    assert list(Service.objects.values_list("name", flat=True)) == ["Renamed"]
+
+
 def test_services_spread_over_batches_are_all_imported_and_searchable(tmp_path, monkeypatch):
     monkeypatch.setattr(hsds_io, "BATCH_SERVICES", 2)
     documents = [our_service(name=f"Shelter number {n}") for n in range(5)]

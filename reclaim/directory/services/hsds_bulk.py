@@ -157,28 +157,55 @@ def _same(value: Any) -> Any:
 
 
 def _upsert(
-    model: type[models.Model], rows: Sequence[dict[str, Any]], update: list[str] | None
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    update: list[str] | None,
+    *,
+    new: Set[uuid.UUID] = frozenset(),
 ) -> None:
     """INSERT … ON CONFLICT (id) DO UPDATE the `update` columns for every row (a plain INSERT
     when `update` is None), through `bulk_rows`: COPY on PostgreSQL, `executemany` on SQLite.
+    Rows whose id is in `new` (found absent in this transaction) are plainly inserted.
     """
     if update is None:
         bulk_rows.insert_rows(model._meta.db_table, *_parameters(model, rows))
     else:
-        _upsert_groups(model, [(update, rows)])
+        _upsert_groups(model, [(update, rows)], new=new)
 
 
 def _upsert_groups(
-    model: type[models.Model], groups: Sequence[tuple[list[str], Sequence[dict[str, Any]]]]
+    model: type[models.Model],
+    groups: Sequence[tuple[list[str], Sequence[dict[str, Any]]]],
+    *,
+    new: Set[uuid.UUID] = frozenset(),
 ) -> None:
-    """`_upsert` for groups of rows that each update their own columns."""
+    """`_upsert` for groups of rows that each update their own columns.
+
+    The rows whose id is in `new` are inserted together, whatever their group: a row not
+    there has nothing to update, and one INSERT (COPY straight into the table on
+    PostgreSQL) beats a statement per group. Should another session have inserted one of
+    them meanwhile, the INSERT fails and the caller redoes the batch record by record.
+    """
     columns, params = _parameters(model, [row for _update, rows in groups for row in rows])
     by_attname = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    key = columns.index("id")
+    fresh: list[tuple[Any, ...]] = []
     split: list[tuple[list[str], Sequence[tuple[Any, ...]]]] = []
     start = 0
     for update, rows in groups:
-        split.append(([by_attname[name] for name in update], params[start : start + len(rows)]))
+        group = params[start : start + len(rows)]
         start += len(rows)
+        if new:
+            fresh += [values for row, values in zip(rows, group, strict=True) if row["id"] in new]
+            group = [
+                values for row, values in zip(rows, group, strict=True) if row["id"] not in new
+            ]
+        if group:
+            split.append(([by_attname[name] for name in update], group))
+    if fresh:
+        if len({values[key] for values in fresh}) != len(fresh):
+            raise ValueError(f"{model._meta.db_table}: an id appears twice among new rows")
+        bulk_rows.insert_rows(model._meta.db_table, columns, fresh)
     bulk_rows.upsert_groups(model._meta.db_table, columns, split)
 
 
@@ -314,6 +341,7 @@ def write_services(
         Organization,
         [{"id": org.id, "hsds_extra": org.extra, **org.columns} for org in organizations.values()],
         ORGANIZATION_UPDATE,
+        new=set(organizations) - existing_orgs,
     )
     outcome.counted += [("organization", pk, pk not in existing_orgs) for pk in organizations]
 
@@ -335,7 +363,9 @@ def write_services(
                 **location.columns,
             }
         )
-    _upsert(Location, location_rows, _update_fields(Location))
+    _upsert(
+        Location, location_rows, _update_fields(Location), new=set(locations) - existing_locations
+    )
     outcome.counted += [("location", pk, pk not in existing_locations) for pk in locations]
 
     service_ids = [parsed.id for parsed, _org in kept]
@@ -374,6 +404,7 @@ def write_services(
             ([*names, "organization_id", "hsds_extra", "search_document", "updated_at"], rows)
             for names, rows in groups.items()
         ],
+        new=set(service_ids) - existing_services,
     )
 
     replaced_types = [p.id for p, _o in kept if p.service_types or p.id not in existing_services]
