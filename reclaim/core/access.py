@@ -69,15 +69,6 @@ def _survivor_model() -> type[models.Model]:
     return apps.get_model("survivors", "Survivor")
 
 
-def _base_alias(query: Any) -> str:
-    """The alias of the query's own table (the survivor table), however the query was relabelled
-    as a subquery."""
-    for alias, table in query.alias_map.items():
-        if getattr(table, "join_type", None) is None:
-            return str(alias)
-    return str(query.get_initial_alias())
-
-
 class SurvivorVisibility(Expression):
     """The visibility rule as one SQL condition on the query's survivor table.
 
@@ -110,7 +101,7 @@ class SurvivorVisibility(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         qn = connection.ops.quote_name
-        survivor_table = compiler.quote_name(_base_alias(compiler.query))
+        survivor_table = compiler.quote_name(plain_sql.base_alias(compiler.query))
         native_uuid = connection.features.has_native_uuid_field
 
         def uid(value: Any) -> Any:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 
 from . import plain_sql
 from .errors import KeystoreUnavailable
@@ -197,23 +197,28 @@ def load_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
         return {}
     verify_master_key()
     master = keyring()
-    marks = ", ".join(["%s"] * len(ids))
+    keystore = connections[KEYSTORE_DB]
+    owners = [plain_sql.uuid_param(owner_id, using=KEYSTORE_DB) for owner_id in ids]
+    if keystore.vendor == "postgresql":
+        where, params = "owner_id = ANY(%s)", [owners]  # one array: no per-id placeholders
+    else:
+        where, params = f"owner_id IN ({', '.join(['%s'] * len(owners))})", owners
+    table = keystore.ops.quote_name(DataKey._meta.db_table)
     try:
-        # Plain SQL: the profile and caseload reads load keys on every request (plain_sql).
-        keys = plain_sql.select(
-            DataKey,
-            f"t.owner_id IN ({marks})",
-            [plain_sql.uuid_param(owner_id, using=KEYSTORE_DB) for owner_id in ids],
-            using=KEYSTORE_DB,
-        )
+        # Plain SQL: profile and caseload reads load keys on every request (see plain_sql).
+        with keystore.cursor() as cursor:
+            cursor.execute(
+                f"SELECT owner_id, master_version, wrapped FROM {table} WHERE {where}",  # noqa: S608
+                params,
+            )
+            rows = cursor.fetchall()
     except DatabaseError as exc:
         raise KeystoreUnavailable() from exc
-    return {
-        key.owner_id: _unwrap(
-            master, key.master_version, bytes(key.wrapped), f"data:{key.owner_id}"
-        )
-        for key in keys
-    }
+    keys = {}
+    for owner, version, wrapped in rows:
+        owner_id = owner if isinstance(owner, uuid.UUID) else uuid.UUID(owner)
+        keys[owner_id] = _unwrap(master, version, bytes(wrapped), f"data:{owner_id}")
+    return keys
 
 
 def shred_data_key(owner_id: uuid.UUID) -> bool:

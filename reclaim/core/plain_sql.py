@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Expression, Field, Model
 
 Converter = Callable[[Any, Any, Any], Any]
 _SHAPES: dict[
@@ -91,3 +91,29 @@ def uuid_param(value: Any, *, using: str = "default") -> Any:
 
 def datetime_param(value: Any, *, using: str = "default") -> Any:
     return connections[using].ops.adapt_datetimefield_value(value)
+
+
+def base_alias(query: Any) -> str:
+    """The alias of a query's own table, however the ORM relabelled it (U0… in a subquery)."""
+    for alias, table in query.alias_map.items():
+        if getattr(table, "join_type", None) is None:
+            return str(alias)
+    return str(query.get_initial_alias())
+
+
+class TableSQL(Expression):
+    """SQL about the query's own table, for filter() or annotate(); `{table}` in it stands for
+    that table's alias. Parameters are given as the default database takes them
+    (uuid_param, datetime_param).
+
+    For the conditions and subqueries every list page repeats: composing them from Q, Exists
+    and Subquery objects cost more CPU than the database spends on them."""
+
+    def __init__(self, sql: str, params: Sequence[Any], *, output_field: Field) -> None:
+        super().__init__(output_field=output_field)
+        self.sql = sql
+        self.params = tuple(params)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        table = compiler.quote_name(base_alias(compiler.query))
+        return self.sql.replace("{table}", table), self.params
