@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import BooleanField, Model
 from django.utils import timezone
 
 from reclaim.core import audit, plain_sql
@@ -107,3 +107,17 @@ def test_a_joined_row_splits_at_the_models_width(rows):
 
     assert stored_values(plain_sql.instance(AccessToken, row[:width])) == stored_values(token)
     assert stored_values(plain_sql.instance(User, row[width:])) == stored_values(token.user)
+
+
+def test_table_sql_names_its_own_table_also_inside_a_subquery(rows):
+    other = make_survivor(User.objects.get(memberships__role=Role.ORG_ADMIN), rows.organisation)
+    same_reference = plain_sql.TableSQL(
+        "{table}.reference = %s", [rows.reference], output_field=BooleanField()
+    )
+
+    assert list(Survivor.objects.filter(same_reference)) == [rows]
+    # As a subquery the ORM relabels the survivor table (U0); {table} follows it.
+    survivors = Survivor.objects.filter(same_reference).values("pk")
+    assert rows.cases.exists()
+    assert set(Case.objects.filter(survivor__in=survivors)) == set(rows.cases.all())
+    assert not Case.objects.filter(survivor__in=survivors, survivor=other).exists()
