@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ninja import Body, Router, Status
+from ninja import Body, P, QueryEx, Router, Status
 
 from reclaim.core.errors import ValidationFailed
 from reclaim.core.models import Organisation
@@ -121,27 +121,38 @@ def mark_my_notifications_read(request: AuthedRequest) -> dict[str, Any]:
     operation_id="list_referrals",
     summary="Referrals my organisations sent or received",
     description="`box` is `sent`, `received` or `all`; `survivor_id` narrows to one record "
-    "(sender side). Each item says whether it is overdue and whether consent still allows "
-    "sharing.",
+    "(sender side). Newest first, `limit` (at most "
+    f"{services.LIST_LIMIT}) at a time from `offset`; `has_more` says whether another page "
+    "follows. Each item says whether it is overdue and whether consent still allows sharing.",
 )
 def list_referrals(
-    request: AuthedRequest, box: str = "all", survivor_id: uuid.UUID | None = None
+    request: AuthedRequest,
+    box: str = "all",
+    survivor_id: uuid.UUID | None = None,
+    limit: QueryEx[int, P(ge=1, le=services.LIST_LIMIT)] = 50,
+    offset: QueryEx[int, P(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     survivor = (
         survivors.get_survivor(survivor_id, by=request.auth, purpose="view")
         if survivor_id
         else None
     )
-    rows = services.list_referrals(by=request.auth, box=box, survivor=survivor)
-    seen_from = services.sides_of_many(rows, by=request.auth)
-    allowed = services.consent_allows_each(rows)
+    rows = services.list_referrals(
+        by=request.auth, box=box, survivor=survivor, limit=limit + 1, offset=offset
+    )
+    shown = rows[:limit]
+    seen_from = services.sides_of_many(shown, by=request.auth)
+    allowed = services.consent_allows_each(shown)
     return {
         "items": [
             referral_out(
                 row, by=request.auth, seen_from=seen_from[row.pk], consent_allows=allowed[row.pk]
             )
-            for row in rows
-        ]
+            for row in shown
+        ],
+        "limit": limit,
+        "offset": offset,
+        "has_more": len(rows) > limit,
     }
 
 

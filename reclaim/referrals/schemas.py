@@ -97,6 +97,9 @@ class ReferralDetailOut(ReferralOut):
 
 class ReferralListOut(Schema):
     items: list[ReferralOut]
+    limit: int
+    offset: int
+    has_more: bool
 
 
 class SharedFieldOut(Schema):

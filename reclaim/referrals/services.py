@@ -131,7 +131,7 @@ def get_referral(referral_id: Any, *, by: Any) -> Referral:
 
 
 def list_referrals(
-    *, by: Any, box: str = "all", survivor: Any = None, limit: int = LIST_LIMIT
+    *, by: Any, box: str = "all", survivor: Any = None, limit: int = LIST_LIMIT, offset: int = 0
 ) -> list[Referral]:
     """Referrals sent by the user's organisations ("sent"), addressed to them ("received"), or
     both ("all"); for one survivor when given. Newest first. Audits one "referral.list"."""
@@ -150,7 +150,9 @@ def list_referrals(
         rows_qs = rows_qs.filter(survivor_id=survivor.pk)
     with transaction.atomic():
         rows = list(
-            rows_qs.select_related("organisation", "recipient").order_by("-created_at")[:limit]
+            rows_qs.select_related("organisation", "recipient").order_by("-created_at", "-id")[
+                offset : offset + limit
+            ]
         )
         audit.record(
             "referral.list",

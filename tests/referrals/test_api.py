@@ -194,3 +194,34 @@ def test_a_survivors_referrals_are_listed_for_the_sender(as_user, caseworker, su
 
 def test_a_survivors_referrals_are_404_for_the_partner(as_user, partner_staff, survivor, sent):
     assert as_user(partner_staff).get(f"{BASE}/?survivor_id={survivor.pk}").status_code == 404
+
+
+def test_the_list_comes_in_pages_newest_first(as_user, caseworker, survivor, partner_org, consent):
+    made = [
+        services.send_referral(
+            services.prepare_referral(
+                survivor, by=caseworker, recipient=partner_org, categories=["identity"]
+            ),
+            by=caseworker,
+        )
+        for _ in range(3)
+    ]
+    newest_first = [str(r.pk) for r in sorted(made, key=lambda r: (r.created_at, r.pk))][::-1]
+    client = as_user(caseworker)
+
+    first = client.get(f"{BASE}/?box=sent&limit=2").json()
+    rest = client.get(f"{BASE}/?box=sent&limit=2&offset=2").json()
+
+    assert [item["id"] for item in first["items"]] == newest_first[:2]
+    assert (first["limit"], first["offset"], first["has_more"]) == (2, 0, True)
+    assert [item["id"] for item in rest["items"]] == newest_first[2:]
+    assert rest["has_more"] is False
+    assert client.get(f"{BASE}/?box=sent").json()["limit"] == 50
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "limit=many"])
+def test_a_bad_page_answers_422_naming_the_parameter(as_user, caseworker, query):
+    response = as_user(caseworker).get(f"{BASE}/?{query}")
+
+    assert response.status_code == 422
+    assert query.split("=")[0] in response.json()["detail"]
