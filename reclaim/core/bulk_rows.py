@@ -34,7 +34,13 @@ def _quoted(names: Sequence[str]) -> str:
 
 def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     statement = f"COPY {connection.ops.quote_name(table)} ({_quoted(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # psycopg's own cursor: its errors are made Django's (IntegrityError, …) here, as
+    # Django's cursor does for every other statement, so callers catch one kind.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 

@@ -86,3 +86,15 @@ def test_key_lists_select_exactly_their_keys_even_when_empty() -> None:
             marks, params = bulk_rows.key_list(keys)
             cursor.execute(f"SELECT id FROM {TABLE} WHERE id IN ({marks}) ORDER BY id", params)
             assert [row[0] for row in cursor.fetchall()] == keys
+
+
+@pytest.mark.usefixtures("probe")
+def test_a_refused_insert_raises_djangos_integrity_error() -> None:
+    # Callers catch Django's errors (the import redoes a refused batch record by record);
+    # COPY runs on psycopg's own cursor, whose errors must be translated as well.
+    from django.db import IntegrityError, transaction
+
+    bulk_rows.insert_rows(TABLE, COLUMNS, [(1, "one", None)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_rows.insert_rows(TABLE, COLUMNS, [(2, "two", None), (1, "again", None)])
+    assert rows() == [(1, "one", None)]
