@@ -98,3 +98,18 @@ def test_a_refused_insert_raises_djangos_integrity_error() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk_rows.insert_rows(TABLE, COLUMNS, [(2, "two", None), (1, "again", None)])
     assert rows() == [(1, "one", None)]
+
+
+@given(count=st.integers(0, 300))
+@settings(max_examples=30)
+def test_ordered_uuids_ascend_as_ints_and_as_stored_text_and_are_version_7(count: int) -> None:
+    import uuid
+
+    ids = bulk_rows.ordered_uuids(count)
+    assert len(set(ids)) == count
+    assert ids == sorted(ids) and [pk.hex for pk in ids] == sorted(pk.hex for pk in ids)
+    assert all(pk.version == 7 and pk.variant == uuid.RFC_4122 for pk in ids)
+
+
+def test_ordered_uuids_of_two_calls_differ() -> None:
+    assert not set(bulk_rows.ordered_uuids(1000)) & set(bulk_rows.ordered_uuids(1000))

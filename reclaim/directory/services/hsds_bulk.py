@@ -262,6 +262,13 @@ def _parameters(
     return [str(f.column) for f in fields], params
 
 
+def _with_ordered_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a table keyed by our own ids, given ids that sort in insertion order."""
+    for row, pk in zip(rows, bulk_rows.ordered_uuids(len(rows)), strict=True):
+        row["id"] = pk
+    return rows
+
+
 def _embedded(
     services: Iterable[ParsedService],
 ) -> tuple[dict[uuid.UUID, ParsedOrganization], dict[uuid.UUID, ParsedLocation]]:
@@ -409,17 +416,13 @@ def write_services(
 
     replaced_types = [p.id for p, _o in kept if p.service_types or p.id not in existing_services]
     _delete_rows_of(ServiceType, replaced_types)
-    _upsert(
-        ServiceType,
-        [{"service_id": p.id, "code": code} for p, _org in kept for code in p.service_types],
-        None,
-    )
+    type_rows = [{"service_id": p.id, "code": code} for p, _org in kept for code in p.service_types]
+    _upsert(ServiceType, _with_ordered_ids(type_rows), None)
     _delete_rows_of(ServiceLanguage, service_ids)
-    _upsert(
-        ServiceLanguage,
-        [{"service_id": p.id, **language} for p, _org in kept for language in p.languages],
-        None,
-    )
+    language_rows = [
+        {"service_id": p.id, **language} for p, _org in kept for language in p.languages
+    ]
+    _upsert(ServiceLanguage, _with_ordered_ids(language_rows), None)
     links = [
         {
             "id": link.id,
