@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import BooleanField, Expression, QuerySet
 from django.utils import timezone
 
@@ -100,8 +100,11 @@ class SurvivorVisibility(Expression):
         self.at = at
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        return self.sql_on(compiler.quote_name(plain_sql.base_alias(compiler.query)), connection)
+
+    def sql_on(self, survivor_table: str, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        """The condition over the survivor table known in the SQL as `survivor_table`."""
         qn = connection.ops.quote_name
-        survivor_table = compiler.quote_name(plain_sql.base_alias(compiler.query))
         native_uuid = connection.features.has_native_uuid_field
 
         def uid(value: Any) -> Any:
@@ -186,6 +189,25 @@ def scope[ModelT: models.Model](
         return model._default_manager.filter(visible)
     survivors = _survivor_model()._default_manager.filter(visible).values("pk")
     return model._default_manager.filter(**{f"{path}__in": survivors})
+
+
+def visible_survivor(user: Any, survivor_id: Any, *, at: Any = None) -> Any:
+    """The survivor with this id if the user may see it, else None (also for a malformed id).
+
+    The same rule as scope(user, Survivor), read with plain SQL: every profile read and API
+    call on a record starts here (plain_sql says why)."""
+    visible = survivor_visibility(user, at=at)
+    if visible is None:
+        return None
+    try:
+        wanted = survivor_id if isinstance(survivor_id, uuid.UUID) else uuid.UUID(str(survivor_id))
+    except ValueError:
+        return None
+    condition, params = visible.sql_on("t", connection)
+    found = plain_sql.select(
+        _survivor_model(), f"t.id = %s AND {condition}", [plain_sql.uuid_param(wanted), *params]
+    )
+    return found[0] if found else None
 
 
 def require(user: Any, action: str, obj: models.Model) -> None:

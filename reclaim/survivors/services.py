@@ -247,7 +247,7 @@ def _check_assignee(user: Any, organisation: Organisation) -> None:
 def get_survivor(survivor_id: Any, *, by: Any, purpose: str = "view") -> Survivor:
     """One survivor in the user's scope, or NotFound (also for missing ids). Audits the read."""
     with transaction.atomic():
-        survivor = access.scope(by, Survivor).filter(pk=survivor_id).first()
+        survivor = access.visible_survivor(by, survivor_id)
         if survivor is None:
             raise NotFound(
                 denied=access.denial(

@@ -4,6 +4,7 @@ documented rule, and `require` answering NotFound out of scope, Forbidden for a 
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 from django.db import transaction
@@ -126,6 +127,8 @@ def check_scope_against_rule(
         situation = (memberships, assignment, grant, user_active, in_team, is_portal_user)
         seen = access.scope(user, Survivor).filter(pk=survivor.pk).exists()
         assert seen is expected, situation
+        # The single-record read (plain SQL) follows the same rule.
+        assert (access.visible_survivor(user, survivor.pk) is not None) is expected, situation
         # Rows that belong to a survivor follow the survivor.
         assert access.scope(user, Case).filter(survivor=survivor).exists() is expected, situation
         transaction.set_rollback(True)
@@ -292,3 +295,10 @@ def test_inactive_membership_grants_nothing(caseworker, survivor):
 
     with pytest.raises(NotFound):
         services.get_survivor(survivor.pk, by=caseworker)
+
+
+def test_visible_survivor_is_none_for_malformed_and_missing_ids(org_admin, survivor):
+    assert access.visible_survivor(org_admin, survivor.pk).pk == survivor.pk
+    assert access.visible_survivor(org_admin, str(survivor.pk)).pk == survivor.pk
+    assert access.visible_survivor(org_admin, "not-a-uuid") is None
+    assert access.visible_survivor(org_admin, uuid.uuid4()) is None
