@@ -22,11 +22,15 @@ def key_list(keys: Sequence[Any]) -> tuple[str, list[Any]]:
     """SQL for a list of keys inside `IN (…)`, and its parameters.
 
     PostgreSQL gets one array parameter: psycopg splits a query with thousands of
-    placeholders in Python, and the server plans such a list slower than it runs it.
+    placeholders in Python, and the server plans such a list slower than it runs it. UUIDs
+    go as the text of a uuid[] (hex digits need no quoting): psycopg quoting each element
+    cost 3 µs a key, a tenth of a large import's time in this process.
     """
     if not keys:
         return "NULL", []  # IN (NULL) holds nothing
     if connection.vendor == "postgresql":
+        if all(type(key) is uuid.UUID for key in keys):
+            return "SELECT unnest(%s::uuid[])", ["{" + ",".join(key.hex for key in keys) + "}"]
         return "SELECT unnest(%s)", [list(keys)]
     return ", ".join(["%s"] * len(keys)), list(keys)
 

@@ -88,6 +88,24 @@ def test_key_lists_select_exactly_their_keys_even_when_empty() -> None:
             assert [row[0] for row in cursor.fetchall()] == keys
 
 
+def test_uuid_key_lists_select_exactly_their_keys() -> None:
+    # On PostgreSQL UUIDs travel as the text of one uuid[]; on SQLite as hex parameters.
+    import uuid
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bulk_rows_uuids (id uuid PRIMARY KEY)")
+        native = connection.features.has_native_uuid_field
+        ids = [uuid.uuid4() for _ in range(50)]
+        bulk_rows.insert_rows(
+            "bulk_rows_uuids", ["id"], [(pk if native else pk.hex,) for pk in ids]
+        )
+        wanted = [*ids[::3], uuid.uuid4()]  # and one that is not there
+        marks, params = bulk_rows.key_list(wanted if native else [pk.hex for pk in wanted])
+        cursor.execute(f"SELECT id FROM bulk_rows_uuids WHERE id IN ({marks})", params)
+        found = {row[0] if native else uuid.UUID(hex=row[0]) for row in cursor.fetchall()}
+    assert found == set(ids[::3])
+
+
 @pytest.mark.usefixtures("probe")
 def test_a_refused_insert_raises_djangos_integrity_error() -> None:
     # Callers catch Django's errors (the import redoes a refused batch record by record);
