@@ -89,6 +89,8 @@ def _rows_of(
     model: type[models.Model], columns: Sequence[str], service_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, Any]]:
     """(service id, value) of these services' child rows."""
+    if not service_ids:
+        return []
     table = connection.ops.quote_name(model._meta.db_table)
     keys, params = bulk_rows.key_list([_uuid_key(pk) for pk in service_ids])
     with connection.cursor() as cursor:
@@ -109,6 +111,8 @@ def _delete_rows_of(
 
     Raw SQL for the id lists' sake; these tables have no dependants and no delete signals.
     """
+    if not service_ids:
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     keys, params = bulk_rows.key_list([_uuid_key(pk) for pk in service_ids])
     with connection.cursor() as cursor:
@@ -414,11 +418,14 @@ def write_services(
         new=set(service_ids) - existing_services,
     )
 
-    replaced_types = [p.id for p, _o in kept if p.service_types or p.id not in existing_services]
-    _delete_rows_of(ServiceType, replaced_types)
+    # Child rows are replaced; a service not there yet has none (its foreign keys hold).
+    updated = [pk for pk in service_ids if pk in existing_services]
+    _delete_rows_of(
+        ServiceType, [p.id for p, _o in kept if p.service_types and p.id in existing_services]
+    )
     type_rows = [{"service_id": p.id, "code": code} for p, _org in kept for code in p.service_types]
     _upsert(ServiceType, _with_ordered_ids(type_rows), None)
-    _delete_rows_of(ServiceLanguage, service_ids)
+    _delete_rows_of(ServiceLanguage, updated)
     language_rows = [
         {"service_id": p.id, **language} for p, _org in kept for language in p.languages
     ]
@@ -435,7 +442,7 @@ def write_services(
         for link in parsed.locations
     ]
     kept_links = {link.id for parsed, _org in kept for link in parsed.locations}
-    _delete_rows_of(ServiceAtLocation, service_ids, keep=kept_links)
+    _delete_rows_of(ServiceAtLocation, updated, keep=kept_links)
     _upsert(ServiceAtLocation, links, ["service_id", "location_id", "description", "hsds_extra"])
 
     outcome.counted += [("service", pk, pk not in existing_services) for pk in service_ids]
