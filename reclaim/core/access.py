@@ -210,10 +210,27 @@ def visible_survivor(user: Any, survivor_id: Any, *, at: Any = None) -> Any:
     return found[0] if found else None
 
 
+def scope_of_survivor[ModelT: models.Model](
+    user: Any, model: type[ModelT], survivor: Any, *, at: Any = None
+) -> QuerySet[ModelT]:
+    """The rows of `model` that belong to this one survivor, if the user may see the survivor
+    (else none): scope(user, model) narrowed to one record, without the survivor subquery."""
+    path = getattr(model, "access_survivor_field", None)
+    if not path:
+        raise TypeError(f"{model.__name__} does not declare a path to a survivor")
+    if visible_survivor(user, survivor.pk, at=at) is None:
+        return model._default_manager.none()
+    return model._default_manager.filter(**{path: survivor.pk})
+
+
 def require(user: Any, action: str, obj: models.Model) -> None:
     """Raise NotFound if `obj` is outside the user's scope, Forbidden if the role may not act."""
     model = type(obj)
-    if not scope(user, model).filter(pk=obj.pk).exists():
+    if model is _survivor_model():
+        in_scope = visible_survivor(user, obj.pk) is not None
+    else:
+        in_scope = scope(user, model).filter(pk=obj.pk).exists()
+    if not in_scope:
         raise NotFound(denied=denial(user, action, obj))
     if not can(user, action, obj.organisation_id):  # type: ignore[attr-defined]
         raise Forbidden(denied=denial(user, action, obj))

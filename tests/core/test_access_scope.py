@@ -131,6 +131,7 @@ def check_scope_against_rule(
         assert (access.visible_survivor(user, survivor.pk) is not None) is expected, situation
         # Rows that belong to a survivor follow the survivor.
         assert access.scope(user, Case).filter(survivor=survivor).exists() is expected, situation
+        assert access.scope_of_survivor(user, Case, survivor).exists() is expected, situation
         transaction.set_rollback(True)
 
 
@@ -302,3 +303,8 @@ def test_visible_survivor_is_none_for_malformed_and_missing_ids(org_admin, survi
     assert access.visible_survivor(org_admin, str(survivor.pk)).pk == survivor.pk
     assert access.visible_survivor(org_admin, "not-a-uuid") is None
     assert access.visible_survivor(org_admin, uuid.uuid4()) is None
+
+
+def test_scope_of_survivor_refuses_models_without_a_path_to_a_survivor(org_admin, survivor):
+    with pytest.raises(TypeError):
+        access.scope_of_survivor(org_admin, Survivor, survivor)

@@ -105,7 +105,7 @@ def list_appointments(survivor: Any, *, by: Any) -> list[Appointment]:
     """The survivor's appointments, soonest first. Requires care.view; audited."""
     require_on_survivor(by, perm.CARE_VIEW, survivor)
     with transaction.atomic():
-        rows = list(access.scope(by, Appointment).filter(survivor=survivor))
+        rows = list(access.scope_of_survivor(by, Appointment, survivor))
         event("care.appointment.list", by=by, survivor=survivor, fields=["place"])
     seal_with(survivor, *rows)
     return rows
@@ -269,7 +269,7 @@ def open_safety_follow_ups(survivor: Any, *, by: Any) -> list[Task]:
     """Open safety follow-ups for the survivor (whoever they are assigned to): the banner."""
     require_on_survivor(by, perm.CARE_VIEW, survivor)
     return list(
-        access.scope(by, Task).filter(
-            survivor=survivor, kind=TaskKind.SAFETY_FOLLOW_UP, done_at__isnull=True
+        access.scope_of_survivor(by, Task, survivor).filter(
+            kind=TaskKind.SAFETY_FOLLOW_UP, done_at__isnull=True
         )
     )

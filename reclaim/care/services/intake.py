@@ -174,7 +174,7 @@ def list_intakes(survivor: Any, *, by: Any) -> list[IntakeDraft]:
     """Intakes of the survivor, newest first, answers opened. Requires care.view; audited."""
     require_on_survivor(by, perm.CARE_VIEW, survivor)
     with transaction.atomic():
-        rows = list(access.scope(by, IntakeDraft).filter(survivor=survivor))
+        rows = list(access.scope_of_survivor(by, IntakeDraft, survivor))
         event("care.intake.list", by=by, survivor=survivor, fields=["answers"])
     seal_with(survivor, *rows)
     return rows

@@ -79,7 +79,7 @@ def list_notes(survivor: Any, *, by: Any) -> NoteList:
     require_on_survivor(by, perm.CARE_VIEW, survivor)
     rule = _readable(by, survivor.organisation_id)
     with transaction.atomic():
-        in_scope = access.scope(by, CaseNote).filter(survivor=survivor)
+        in_scope = access.scope_of_survivor(by, CaseNote, survivor)
         notes = list(in_scope.filter(rule).select_related("author"))
         hidden = in_scope.exclude(rule).count() if rule else 0
         event(
@@ -113,7 +113,7 @@ def select_notes_for_export(
             field="include_restricted",
         )
     with transaction.atomic():
-        in_scope = access.scope(by, CaseNote).filter(survivor=survivor)
+        in_scope = access.scope_of_survivor(by, CaseNote, survivor)
         chosen = list(in_scope.filter(sensitivity=Sensitivity.STANDARD))
         if wanted:
             restricted = {

@@ -180,7 +180,7 @@ def list_screenings(survivor: Any, *, by: Any) -> list[Screening]:
     """Screenings and declines, newest first (totals and bands; answers stay sealed). Audited."""
     require_on_survivor(by, perm.CARE_VIEW, survivor)
     with transaction.atomic():
-        rows = list(access.scope(by, Screening).filter(survivor=survivor))
+        rows = list(access.scope_of_survivor(by, Screening, survivor))
         event("care.screening.list", by=by, survivor=survivor, fields=["total", "band"])
     seal_with(survivor, *rows)
     return rows
