@@ -211,15 +211,17 @@ def visible_survivor(user: Any, survivor_id: Any, *, at: Any = None) -> Any:
 
 
 def scope_of_survivor[ModelT: models.Model](
-    user: Any, model: type[ModelT], survivor: Any, *, at: Any = None
+    user: Any, model: type[ModelT], survivor: Any, *, action: str, at: Any = None
 ) -> QuerySet[ModelT]:
-    """The rows of `model` that belong to this one survivor, if the user may see the survivor
-    (else none): scope(user, model) narrowed to one record, without the survivor subquery."""
+    """require(user, action, survivor), then the rows of `model` that belong to that survivor:
+    scope(user, model) narrowed to one record, without the survivor subquery."""
     path = getattr(model, "access_survivor_field", None)
     if not path:
         raise TypeError(f"{model.__name__} does not declare a path to a survivor")
     if visible_survivor(user, survivor.pk, at=at) is None:
-        return model._default_manager.none()
+        raise NotFound(denied=denial(user, action, survivor))
+    if not can(user, action, survivor.organisation_id):
+        raise Forbidden(denied=denial(user, action, survivor))
     return model._default_manager.filter(**{path: survivor.pk})
 
 

@@ -433,8 +433,9 @@ def update_profile(survivor: Survivor, *, by: Any, changes: Mapping[str, Any]) -
 
 
 def list_contact_preferences(survivor: Survivor, *, by: Any) -> list[SafeContactPreference]:
-    access.require(by, perm.SURVIVOR_VIEW, survivor)
-    prefs = list(access.scope_of_survivor(by, SafeContactPreference, survivor))
+    prefs = list(
+        access.scope_of_survivor(by, SafeContactPreference, survivor, action=perm.SURVIVOR_VIEW)
+    )
     attach_data_keys(prefs)
     return prefs
 
@@ -480,8 +481,11 @@ def set_contact_preference(
 
 
 def list_cases(survivor: Survivor, *, by: Any) -> list[Case]:
-    access.require(by, perm.SURVIVOR_VIEW, survivor)
-    cases = list(access.scope_of_survivor(by, Case, survivor).select_related("assigned_to"))
+    cases = list(
+        access.scope_of_survivor(by, Case, survivor, action=perm.SURVIVOR_VIEW).select_related(
+            "assigned_to"
+        )
+    )
     attach_data_keys(cases)
     return cases
 
@@ -657,8 +661,11 @@ def record_consent(
 
 
 def list_consents(survivor: Survivor, *, by: Any) -> list[Consent]:
-    access.require(by, perm.SURVIVOR_VIEW, survivor)
-    return list(access.scope_of_survivor(by, Consent, survivor).select_related("recipient"))
+    return list(
+        access.scope_of_survivor(by, Consent, survivor, action=perm.SURVIVOR_VIEW).select_related(
+            "recipient"
+        )
+    )
 
 
 def get_consent(consent_id: Any, *, by: Any) -> Consent:

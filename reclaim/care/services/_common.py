@@ -20,6 +20,16 @@ def require_on_survivor(by: Any, action: str, survivor: Any) -> None:
         raise RecordErased()
 
 
+def rows_of_survivor[RowT: models.Model](
+    model: type[RowT], survivor: Any, *, by: Any, action: str
+) -> models.QuerySet[RowT]:
+    """require_on_survivor, then the survivor's rows of `model` (one visibility check)."""
+    rows = access.scope_of_survivor(by, model, survivor, action=action)
+    if survivor.is_erased:
+        raise RecordErased()
+    return rows
+
+
 def get_scoped[RowT: models.Model](model: type[RowT], row_id: Any, *, by: Any, action: str) -> RowT:
     """One row in the user's scope that they may act on; the same NotFound for missing ids."""
     row = access.scope(by, model).filter(pk=row_id).select_related("survivor").first()

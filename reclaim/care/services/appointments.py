@@ -20,7 +20,7 @@ from reclaim.core.fields import attach_data_keys
 from reclaim.core.validation import check_aware, check_choice, clean_text
 
 from ..models import Appointment, AppointmentKind, AppointmentStatus, Task, TaskKind
-from ._common import event, get_scoped, require_on_survivor, seal_with
+from ._common import event, get_scoped, require_on_survivor, rows_of_survivor, seal_with
 from .screenings import responsible_case_manager
 
 PLACE_BYTES = 1000
@@ -103,9 +103,9 @@ def schedule_appointment(
 
 def list_appointments(survivor: Any, *, by: Any) -> list[Appointment]:
     """The survivor's appointments, soonest first. Requires care.view; audited."""
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
+    in_scope = rows_of_survivor(Appointment, survivor, by=by, action=perm.CARE_VIEW)
     with transaction.atomic():
-        rows = list(access.scope_of_survivor(by, Appointment, survivor))
+        rows = list(in_scope)
         event("care.appointment.list", by=by, survivor=survivor, fields=["place"])
     seal_with(survivor, *rows)
     return rows
@@ -267,9 +267,8 @@ def my_tasks(*, by: Any, at: datetime.datetime | None = None) -> dict[str, list[
 
 def open_safety_follow_ups(survivor: Any, *, by: Any) -> list[Task]:
     """Open safety follow-ups for the survivor (whoever they are assigned to): the banner."""
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
     return list(
-        access.scope_of_survivor(by, Task, survivor).filter(
+        rows_of_survivor(Task, survivor, by=by, action=perm.CARE_VIEW).filter(
             kind=TaskKind.SAFETY_FOLLOW_UP, done_at__isnull=True
         )
     )

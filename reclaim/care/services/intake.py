@@ -15,7 +15,14 @@ from reclaim.core.validation import check_choice, clean_text
 
 from ..intake import STEP_CODES, STEPS_BY_CODE, TEXT_ANSWER_BYTES
 from ..models import IntakeDraft, Task, TaskKind
-from ._common import check_interpreter, event, get_scoped, require_on_survivor, seal_with
+from ._common import (
+    check_interpreter,
+    event,
+    get_scoped,
+    require_on_survivor,
+    rows_of_survivor,
+    seal_with,
+)
 from .screenings import responsible_case_manager
 
 
@@ -172,9 +179,9 @@ def complete_intake(draft: IntakeDraft, *, by: Any) -> IntakeDraft:
 
 def list_intakes(survivor: Any, *, by: Any) -> list[IntakeDraft]:
     """Intakes of the survivor, newest first, answers opened. Requires care.view; audited."""
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
+    in_scope = rows_of_survivor(IntakeDraft, survivor, by=by, action=perm.CARE_VIEW)
     with transaction.atomic():
-        rows = list(access.scope_of_survivor(by, IntakeDraft, survivor))
+        rows = list(in_scope)
         event("care.intake.list", by=by, survivor=survivor, fields=["answers"])
     seal_with(survivor, *rows)
     return rows

@@ -20,7 +20,7 @@ from reclaim.core.errors import ValidationFailed
 from reclaim.core.validation import check_choice, clean_text
 
 from ..models import CaseNote, NoteExportReason, Sensitivity
-from ._common import event, require_on_survivor, seal_with
+from ._common import event, require_on_survivor, rows_of_survivor, seal_with
 
 NOTE_BYTES = 10_000
 REASON_MIN_CHARS = 10
@@ -76,10 +76,9 @@ def _readable(by: Any, organisation_id: Any) -> Q:
 
 def list_notes(survivor: Any, *, by: Any) -> NoteList:
     """Notes the user may read, newest first, and how many restricted ones are hidden."""
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
+    in_scope = rows_of_survivor(CaseNote, survivor, by=by, action=perm.CARE_VIEW)
     rule = _readable(by, survivor.organisation_id)
     with transaction.atomic():
-        in_scope = access.scope_of_survivor(by, CaseNote, survivor)
         notes = list(in_scope.filter(rule).select_related("author"))
         hidden = in_scope.exclude(rule).count() if rule else 0
         event(
@@ -105,7 +104,7 @@ def select_notes_for_export(
     at least 10 characters. `for_survivor=True` (the survivor's own export) never includes
     restricted notes. Each inclusion is audited with its note id ("care.note.export_include").
     """
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
+    in_scope = rows_of_survivor(CaseNote, survivor, by=by, action=perm.CARE_VIEW)
     wanted = {str(key): reason for key, reason in (include_restricted or {}).items()}
     if wanted and for_survivor:
         raise ValidationFailed(
@@ -113,7 +112,6 @@ def select_notes_for_export(
             field="include_restricted",
         )
     with transaction.atomic():
-        in_scope = access.scope_of_survivor(by, CaseNote, survivor)
         chosen = list(in_scope.filter(sensitivity=Sensitivity.STANDARD))
         if wanted:
             restricted = {

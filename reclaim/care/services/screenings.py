@@ -9,7 +9,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from reclaim.core import access
 from reclaim.core import permissions as perm
 from reclaim.core.errors import ValidationFailed
 from reclaim.core.validation import check_aware, clean_text
@@ -18,7 +17,14 @@ from reclaim.survivors import services as survivor_services
 from .. import scoring
 from ..instruments import INSTRUMENTS, LANGUAGES
 from ..models import Screening, ScreeningStatus, Task, TaskKind
-from ._common import check_interpreter, event, get_scoped, require_on_survivor, seal_with
+from ._common import (
+    check_interpreter,
+    event,
+    get_scoped,
+    require_on_survivor,
+    rows_of_survivor,
+    seal_with,
+)
 
 REASON_BYTES = 1000
 
@@ -178,9 +184,9 @@ def decline_screening(
 
 def list_screenings(survivor: Any, *, by: Any) -> list[Screening]:
     """Screenings and declines, newest first (totals and bands; answers stay sealed). Audited."""
-    require_on_survivor(by, perm.CARE_VIEW, survivor)
+    in_scope = rows_of_survivor(Screening, survivor, by=by, action=perm.CARE_VIEW)
     with transaction.atomic():
-        rows = list(access.scope_of_survivor(by, Screening, survivor))
+        rows = list(in_scope)
         event("care.screening.list", by=by, survivor=survivor, fields=["total", "band"])
     seal_with(survivor, *rows)
     return rows
