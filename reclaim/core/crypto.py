@@ -199,10 +199,7 @@ def load_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     master = keyring()
     keystore = connections[KEYSTORE_DB]
     owners = [plain_sql.uuid_param(owner_id, using=KEYSTORE_DB) for owner_id in ids]
-    if keystore.vendor == "postgresql":
-        where, params = "owner_id = ANY(%s)", [owners]  # one array: no per-id placeholders
-    else:
-        where, params = f"owner_id IN ({', '.join(['%s'] * len(owners))})", owners
+    where, params = plain_sql.among("owner_id", owners, using=KEYSTORE_DB)
     table = keystore.ops.quote_name(DataKey._meta.db_table)
     try:
         # Plain SQL: profile and caseload reads load keys on every request (see plain_sql).

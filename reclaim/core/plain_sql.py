@@ -89,6 +89,16 @@ def uuid_param(value: Any, *, using: str = "default") -> Any:
     return value if connections[using].features.has_native_uuid_field else value.hex
 
 
+def among(column: str, values: Sequence[Any], *, using: str = "default") -> tuple[str, list[Any]]:
+    """`column` is one of `values` (given as the database takes them): one array parameter on
+    PostgreSQL (psycopg quotes each placeholder's value in Python), placeholders on SQLite."""
+    if not values:
+        return "1 = 0", []
+    if connections[using].vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 def datetime_param(value: Any, *, using: str = "default") -> Any:
     return connections[using].ops.adapt_datetimefield_value(value)
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from reclaim.core import access, audit, crypto
+from reclaim.core import access, audit, crypto, plain_sql
 from reclaim.core import permissions as perm
 from reclaim.core.errors import Forbidden, NotFound, RecordErased, TamperedData, ValidationFailed
 from reclaim.core.fields import DATA_CATEGORIES, attach_data_keys, encrypted_fields, set_data_key
@@ -738,16 +738,28 @@ def allows_each(
     ]
     covered: dict[tuple[Any, Any, str], list[set[str]]] = {}
     if askable:
-        valid = Consent.objects.filter(
-            survivor_id__in={survivor_id for survivor_id, _r, _k, _p in askable},
-            recipient_id__in={recipient_id for _s, recipient_id, _k, _p in askable},
-            purpose__in={purpose for _s, _r, _k, purpose in askable},
-            given_at__lte=at,
-            expires_at__gt=at,
-        ).exclude(revoked_at__lte=at)
-        rows = valid.values_list("survivor_id", "recipient_id", "purpose", "categories")
-        for survivor_id, recipient_id, purpose, categories in rows:
-            covered.setdefault((survivor_id, recipient_id, purpose), []).append(set(categories))
+        # Plain SQL: every packet read and inbox row asks this (see plain_sql).
+        survivors_in, survivor_params = plain_sql.among(
+            "t.survivor_id", [uuid_param(s) for s in {s for s, _r, _k, _p in askable}]
+        )
+        recipients_in, recipient_params = plain_sql.among(
+            "t.recipient_id", [uuid_param(r) for r in {r for _s, r, _k, _p in askable}]
+        )
+        purposes_in, purpose_params = plain_sql.among(
+            "t.purpose", sorted({p for _s, _r, _k, p in askable})
+        )
+        moment = plain_sql.datetime_param(at)
+        valid = plain_sql.select(
+            Consent,
+            f"{survivors_in} AND {recipients_in} AND {purposes_in} "
+            "AND t.given_at <= %s AND t.expires_at > %s "
+            "AND (t.revoked_at IS NULL OR t.revoked_at > %s)",
+            [*survivor_params, *recipient_params, *purpose_params, moment, moment, moment],
+        )
+        for consent in valid:
+            covered.setdefault(
+                (consent.survivor_id, consent.recipient_id, consent.purpose), []
+            ).append(set(consent.categories))
     return [
         bool(kinds)
         and kinds <= KNOWN_CATEGORIES

@@ -121,3 +121,14 @@ def test_table_sql_names_its_own_table_also_inside_a_subquery(rows):
     assert rows.cases.exists()
     assert set(Case.objects.filter(survivor__in=survivors)) == set(rows.cases.all())
     assert not Case.objects.filter(survivor__in=survivors, survivor=other).exists()
+
+
+@pytest.mark.parametrize("how_many", [0, 1, 2])
+def test_among_selects_rows_whose_column_is_one_of_the_values(rows, how_many):
+    members = list(Membership.objects.order_by("id"))
+    chosen = members[:how_many]
+    where, params = plain_sql.among("t.id", [plain_sql.uuid_param(m.pk) for m in chosen])
+
+    found = plain_sql.select(Membership, where, params)
+
+    assert sorted(m.pk for m in found) == sorted(m.pk for m in chosen)
