@@ -141,7 +141,7 @@ def list_referrals(
         by=request.auth, box=box, survivor=survivor, limit=limit + 1, offset=offset
     )
     shown = rows[:limit]
-    seen_from = services.sides_of_many(shown, by=request.auth)
+    seen_from = services.sides_of_many(shown, by=request.auth, box=box)
     allowed = services.consent_allows_each(shown)
     return {
         "items": [

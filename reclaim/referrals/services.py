@@ -101,11 +101,20 @@ def sides(referral: Referral, *, by: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def sides_of_many(referrals: list[Referral], *, by: Any) -> dict[Any, frozenset[str]]:
-    """`sides` for a whole list in two queries."""
+def sides_of_many(
+    referrals: list[Referral], *, by: Any, box: str = "all"
+) -> dict[Any, frozenset[str]]:
+    """`sides` for a whole list in at most two queries. Rows listed from one box (by
+    list_referrals) are known to be seen from that side; only the other is asked."""
     ids = [row.pk for row in referrals]
-    sent = set(_sent_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
-    received = set(_received_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
+    if box == "sent":
+        sent = set(ids)
+    else:
+        sent = set(_sent_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
+    if box == "received":
+        received = set(ids)
+    else:
+        received = set(_received_scope(by).filter(pk__in=ids).values_list("pk", flat=True))
     return {
         pk: frozenset({SENDER} if pk in sent else set())
         | ({RECIPIENT} if pk in received else set())

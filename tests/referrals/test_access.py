@@ -40,6 +40,13 @@ def test_the_sides_follow_the_roles_in_each_organisation(
     if partner_roles & {"org_admin", "supervisor", "partner_staff"}:
         expected.add("recipient")
     assert services.sides(sent, by=user) == expected
+    # A list from any box says the same, while asking only the box's other side.
+    for box in ("all", "sent", "received"):
+        rows = services.list_referrals(by=user, box=box)
+        seen = services.sides_of_many(rows, by=user, box=box)
+        assert {row.pk: seen[row.pk] for row in rows} == {
+            row.pk: services.sides(row, by=user) for row in rows
+        }
     if expected:
         assert services.get_referral(sent.pk, by=user) == sent
     else:
