@@ -179,9 +179,13 @@ def record(
     values = [
         column.get_db_prep_save(getattr(event, column.attname), connection) for column in columns
     ]
+    statements = _statements()
     with connection.cursor() as cursor:
-        cursor.execute(_statements()["insert"], values)
-        cursor.execute(_statements()["move_head"], [seq, digest])
+        if "insert_and_move_head" in statements:
+            cursor.execute(statements["insert_and_move_head"], [seq, digest, *values])
+        else:
+            cursor.execute(statements["insert"], values)
+            cursor.execute(statements["move_head"], [seq, digest])
     event._state.adding = False
     event._state.db = connection.alias
     return event
@@ -209,6 +213,11 @@ def _statements() -> dict[str, str]:
                 f"WHERE {qn('id')} = 1{lock}"
             ),
         }
+        if vendor == "postgresql":
+            # One round trip: the head moves in a data-modifying CTE of the insert.
+            statements["insert_and_move_head"] = (
+                f"WITH moved AS ({statements['move_head']} RETURNING 1) {statements['insert']}"
+            )
         _STATEMENTS[vendor] = statements
     return statements
 
