@@ -37,7 +37,7 @@ from ..models import (
     ServiceMatchRow,
     ServiceType,
 )
-from . import hsds_bulk, hsds_parse
+from . import hsds_bulk
 from .entries import refresh_search_document, require_directory_editor, services_queryset
 from .match_rows import refresh_match_rows, services_at_locations
 
@@ -329,13 +329,10 @@ def import_source(
     by: Any = None,
     progress: bool = False,
     stream: Any = None,
-    parallel: bool = False,
 ) -> ImportSummary:
     """Save every valid record of a source; reject the others with a reason.
 
-    Service documents are parsed and validated one by one (by a forked worker while this
-    process writes, when `parallel` and the source is large: `hsds_parse`), then written in
-    batches
+    Service documents are parsed and validated one by one, then written in batches
     (`hsds_bulk.write_services`, a savepoint each); a batch the database refuses is redone
     record by record, a savepoint each, so only the culprit is rejected. Organization
     documents take the record-at-a-time path. Everything runs in one transaction, and the
@@ -375,13 +372,7 @@ def import_source(
             importer.warn(outcome.warnings)
         pending.clear()
 
-    outcomes = hsds_parse.parsed_documents(
-        [document for _where, document in source.documents],
-        storable_checked=source.storable_checked,
-        parallel=parallel,
-    )
     with (
-        contextlib.closing(outcomes),  # a worker left running is stopped
         transaction.atomic(),
         tqdm(
             total=len(source.documents),
@@ -391,17 +382,14 @@ def import_source(
             file=stream,
         ) as bar,
     ):
-        for index, ((where, document), parsed) in enumerate(
-            zip(source.documents, outcomes, strict=True)
-        ):
+        for index, (where, document) in enumerate(source.documents):
             label = f"{where} ({_record_id(document)})" if where.startswith("record") else where
-            if parsed is None:  # not a service document
+            if not hsds.is_service_document(document):
                 flush()
                 save_one(index, label, document)
-            elif isinstance(parsed, RecordRejected):
-                rejections.append((index, Rejection(label, str(parsed))))
             else:
                 try:
+                    parsed = hsds.parse_service(document, storable_checked=source.storable_checked)
                     importer._first_time("service", parsed.id)
                 except RecordRejected as error:
                     rejections.append((index, Rejection(label, str(error))))
@@ -519,9 +507,7 @@ def import_hsds(
     JSON, no datapackage.json. Anything wrong inside one record only rejects that record.
     """
     with _large_page_cache():
-        summary = import_source(
-            read_path(Path(path)), by=by, progress=progress, stream=stream, parallel=True
-        )
+        summary = import_source(read_path(Path(path)), by=by, progress=progress, stream=stream)
     if sum(summary.created.values()) >= ANALYZE_AFTER:
         _vacuum_searched_tables(analyze=summary.analyzed)
     return summary
