@@ -210,6 +210,27 @@ def visible_survivor(user: Any, survivor_id: Any, *, at: Any = None) -> Any:
     return found[0] if found else None
 
 
+def survivors_where(
+    user: Any, condition: str, params: list[Any], *, at: Any = None
+) -> list[tuple[Any, bool]]:
+    """Survivors matching `condition` (SQL over the survivor table aliased `t`), each with
+    whether this user may see it: one plain-SQL query for searches, which must also say what
+    lies outside the caseload (for break-the-glass) without showing it."""
+    visible = survivor_visibility(user, at=at)
+    seen_sql, seen_params = visible.sql_on("t", connection) if visible else ("1 = 0", ())
+    model = _survivor_model()
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = (
+        f"SELECT {plain_sql.columns(model, 't')}, CASE WHEN {seen_sql} THEN 1 ELSE 0 END "  # noqa: S608
+        f"FROM {table} t WHERE {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*seen_params, *params])
+        rows = cursor.fetchall()
+    width = plain_sql.width(model)
+    return [(plain_sql.instance(model, row[:width]), bool(row[width])) for row in rows]
+
+
 def scope_of_survivor[ModelT: models.Model](
     user: Any, model: type[ModelT], survivor: Any, *, action: str, at: Any = None
 ) -> QuerySet[ModelT]:

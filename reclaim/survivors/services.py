@@ -375,29 +375,32 @@ def search_survivors(
     organisations = access.organisations_where(by, perm.SURVIVOR_VIEW)
     if not organisations:
         return SearchResult([], [])
-    from django.db.models import Q
-
-    match = Q(reference=query.upper())
+    # Exact matches on the reference or a blind index, in the user's organisations.
+    matches = ["t.reference = %s"]
+    params: list[Any] = [query.upper()]
     for org in organisations:
-        match |= Q(organisation_id=org, alias_index=crypto.blind_index("alias", str(org), query))
+        matches.append("(t.organisation_id = %s AND t.alias_index = %s)")
+        params += [uuid_param(org), crypto.blind_index("alias", str(org), query)]
         if date_of_birth:
-            match |= Q(
-                organisation_id=org,
-                name_dob_index=crypto.blind_index(
-                    "name+dob", str(org), query, date_of_birth.isoformat()
-                ),
-            )
-    candidates = Survivor.objects.filter(
-        match, organisation_id__in=organisations, erased_at__isnull=True
+            matches.append("(t.organisation_id = %s AND t.name_dob_index = %s)")
+            params += [
+                uuid_param(org),
+                crypto.blind_index("name+dob", str(org), query, date_of_birth.isoformat()),
+            ]
+    in_organisations, organisation_params = plain_sql.among(
+        "t.organisation_id", [uuid_param(org) for org in organisations]
     )
     with transaction.atomic():
-        visible = list(access.scope(by, Survivor).filter(pk__in=candidates.values("pk")))
-        visible_ids = {row.pk for row in visible}
+        found = access.survivors_where(
+            by,
+            f"t.erased_at IS NULL AND {in_organisations} AND ({' OR '.join(matches)})",
+            [*organisation_params, *params],
+        )
+        visible = [row for row, seen in found if seen]
         outside = [
             row.reference
-            for row in candidates.only("id", "reference")
-            if row.pk not in visible_ids
-            and access.can(by, perm.BREAK_GLASS_OPEN, row.organisation_id)
+            for row, seen in found
+            if not seen and access.can(by, perm.BREAK_GLASS_OPEN, row.organisation_id)
         ]
         audit.record(
             "survivor.search",

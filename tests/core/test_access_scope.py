@@ -16,6 +16,7 @@ from reclaim.core import access
 from reclaim.core import permissions as perm
 from reclaim.core.errors import Forbidden, NotFound
 from reclaim.core.models import BreakGlassGrant, Membership
+from reclaim.core.plain_sql import uuid_param
 from reclaim.survivors import services
 from reclaim.survivors.models import Case, Consent, Survivor
 from tests.factories import UserFactory, make_survivor
@@ -129,6 +130,8 @@ def check_scope_against_rule(
         assert seen is expected, situation
         # The single-record read (plain SQL) follows the same rule.
         assert (access.visible_survivor(user, survivor.pk) is not None) is expected, situation
+        found = access.survivors_where(user, "t.id = %s", [uuid_param(survivor.pk)])
+        assert [(row.pk, seen) for row, seen in found] == [(survivor.pk, expected)], situation
         # Rows that belong to a survivor follow the survivor.
         assert access.scope(user, Case).filter(survivor=survivor).exists() is expected, situation
         # One record's rows: NotFound exactly when the survivor is out of scope.
