@@ -174,7 +174,9 @@ def virtual_users(dataset: Dataset, count: int) -> tuple[str, list[VirtualUser]]
 
 
 @contextlib.contextmanager
-def server(port: int, workers: int, write: Callable[[str], Any]) -> Iterator[None]:
+def server(
+    port: int, workers: int, write: Callable[[str], Any]
+) -> Iterator[subprocess.Popen[bytes]]:
     """`reclaim serve` on 127.0.0.1:port; stopped (only this process) when the block ends."""
     workdir = Path(os.environ.get("RECLAIM_DATA_DIR") or ".")
     log_path = workdir / "bench-server.log"
@@ -189,7 +191,7 @@ def server(port: int, workers: int, write: Callable[[str], Any]) -> Iterator[Non
         try:
             _wait_until_ready(port, process, log_path)
             write(f"  gunicorn: {workers} workers on {LOOPBACK}:{port} (pid {process.pid})")
-            yield
+            yield process
         finally:
             process.terminate()
             try:
@@ -365,6 +367,75 @@ def run_wrk_step(port: int, users: list[VirtualUser], seconds: float) -> dict[st
     return parse_wrk_output(finished.stdout)
 
 
+# --- server CPU per request: what bounds capacity on a machine of few cores ----------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (Linux /proc); 0 when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    """The pid and every descendant (gunicorn's master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def database_backends() -> list[int]:
+    """PostgreSQL server processes serving the benchmark's two databases (none for SQLite)."""
+    names = {
+        str(connections[alias].settings_dict["NAME"])
+        for alias in ("default", "keystore")
+        if connections[alias].vendor == "postgresql"
+    }
+    if not names:
+        return []
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+            [sorted(names)],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def server_cpu(process: subprocess.Popen[bytes]) -> dict[int, float]:
+    """CPU seconds so far of the server's processes and the database's, by pid."""
+    if not Path("/proc/self/stat").exists():
+        return {}
+    pids = process_tree(process.pid) + database_backends()
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def cpu_per_request(
+    before: dict[int, float], after: dict[int, float], requests: int, app_pids: set[int]
+) -> dict[str, float] | None:
+    """Milliseconds of CPU per request, for the app server and the database, over one step
+    (a process that started during the step counts from zero; one that ended is lost)."""
+    if not requests or not after:
+        return None
+    app = sum(after[pid] - before.get(pid, 0.0) for pid in after if pid in app_pids)
+    database = sum(after[pid] - before.get(pid, 0.0) for pid in after if pid not in app_pids)
+    return {
+        "app_cpu_ms": round(app * 1000 / requests, 2),
+        "database_cpu_ms": round(database * 1000 / requests, 2),
+    }
+
+
 def capacity(steps: list[dict[str, Any]], database: str) -> dict[str, Any]:
     """The most requests/s any step served with p95 within the target and few errors."""
     good = [
@@ -433,12 +504,25 @@ def run(
             "(install wrk for a generator that leaves them to the server)"
         )
     results = []
-    with server(port, workers, write):
+    with server(port, workers, write) as process:
         for count in steps:
+            before = server_cpu(process)
             outcome = step(port, users[:count], step_s)
+            after = server_cpu(process)
+            cost = cpu_per_request(
+                before, after, outcome["requests"], set(process_tree(process.pid))
+            )
+            if cost:
+                outcome.update(cost)
+            spent = (
+                f", CPU per request: app {cost['app_cpu_ms']} ms + database "
+                f"{cost['database_cpu_ms']} ms"
+                if cost
+                else ""
+            )
             write(
                 f"  {count:>4} users: {outcome['ops_per_s']:,.0f} req/s, "
-                f"p95 {outcome['p95_ms']} ms, errors {outcome['error_rate']:.2%}"
+                f"p95 {outcome['p95_ms']} ms, errors {outcome['error_rate']:.2%}{spent}"
             )
             results.append(
                 {

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -194,3 +198,51 @@ def test_wrk_step_sends_the_mix_with_headers_and_bodies_and_counts_statuses(reco
     outcome = loadtest.run_wrk_step(port, _mix(), seconds=1)
     _check_step(outcome, seen)
     assert outcome["requests"] <= len(seen)  # wrk stops with requests in flight
+
+
+# --- server CPU per request ---------------------------------------------------------------
+
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="no /proc")
+
+
+@needs_proc
+def test_cpu_seconds_grow_with_work_and_are_zero_for_a_gone_process():
+    before = loadtest.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    assert loadtest.cpu_seconds(os.getpid()) >= before + 0.1
+    assert loadtest.cpu_seconds(2**22 + 1) == 0.0  # above Linux's largest pid
+
+
+@needs_proc
+def test_the_process_tree_holds_the_servers_workers():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        tree = loadtest.process_tree(os.getpid())
+        assert tree[0] == os.getpid()
+        assert child.pid in tree
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_cpu_per_request_splits_app_and_database_and_counts_new_processes_from_zero():
+    before = {10: 1.0, 11: 2.0, 50: 3.0}
+    after = {10: 1.5, 11: 2.5, 12: 0.25, 50: 3.5}  # 12: a worker started during the step
+
+    cost = loadtest.cpu_per_request(before, after, 100, app_pids={10, 11, 12})
+
+    assert cost == {"app_cpu_ms": 12.5, "database_cpu_ms": 5.0}
+    assert loadtest.cpu_per_request(before, after, 0, app_pids={10}) is None
+    assert loadtest.cpu_per_request(before, {}, 100, app_pids={10}) is None
+
+
+@pytest.mark.django_db
+def test_database_backends_are_postgresql_pids_only():
+    from django.db import connection
+
+    backends = loadtest.database_backends()
+    assert all(isinstance(pid, int) for pid in backends)
+    if connection.vendor == "sqlite":
+        assert backends == []
