@@ -45,6 +45,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_benchmark(argv[2:]))
     if len(argv) > 1 and (argv[1] == "demo" or os.environ.get("RECLAIM_DEMO") == "1"):
         load_demo_environment()
+    if (
+        len(argv) > 1
+        and argv[1] == "makemigrations"
+        and not (os.environ.get("DJANGO_SECRET_KEY") or os.environ.get("DJANGO_SECRET_KEY_FILE"))
+    ):
+        # Writing or checking migrations reads the models only and signs nothing, so a
+        # developer (or a pre-commit check) needs no production secret for it.
+        os.environ["DJANGO_SECRET_KEY"] = "makemigrations-only-" + secrets.token_urlsafe(32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclaim.settings")
     from django.core.management import execute_from_command_line
 

@@ -109,3 +109,27 @@ def test_reclaim_demo_sets_up_a_fresh_directory_and_prints_the_logins(tmp_path):
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "5 synthetic survivors (0 added now)" in again.stdout
+
+
+def test_makemigrations_check_runs_without_a_production_secret(tmp_path):
+    """A migration check reads the models only; other commands still refuse without a secret."""
+    env = _clean_environment()  # no secret, no master key, no database URL
+    check = [sys.executable, "-m", "reclaim.cli", "makemigrations", "--check", "--dry-run"]
+
+    result = subprocess.run(
+        check, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "reclaim.cli", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "No changes detected" in result.stdout
+    assert refused.returncode != 0
+    assert "DJANGO_SECRET_KEY" in refused.stderr
