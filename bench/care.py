@@ -221,7 +221,16 @@ def _version(instrument: str) -> str:
 def care_operations(dataset: Dataset) -> list[Any]:
     from reclaim.core import access
 
-    from .operations import READ_OVERHEAD_MAX, Operation, Target, _fetch, _main_id
+    from .operations import (
+        READ_OVERHEAD_MAX,
+        AuditedEvent,
+        Operation,
+        Target,
+        _fetch,
+        _main_id,
+        _visible_to,
+        audited_read_sql,
+    )
 
     persona = dataset.user(dataset.persona_id)
     chosen = progress_survivor_ids(dataset)
@@ -251,11 +260,34 @@ def care_operations(dataset: Dataset) -> list[Any]:
             [survivor_id],
         )
 
+    visible, visible_params = _visible_to(persona.id, "v")
+
+    def progress_page_visible_sql(i: int) -> None:
+        survivor_id = _main_id(chosen[i % len(chosen)])
+        _fetch(
+            f"SELECT 1 FROM {Survivor._meta.db_table} v WHERE v.id = %s AND {visible}",
+            [survivor_id, *visible_params],
+        )
+        progress_page_sql(i)
+
+    def progress_event(i: int) -> AuditedEvent:
+        survivor = survivors[i % len(survivors)]
+        return AuditedEvent(
+            "care.progress.read",
+            persona.id,
+            survivor.organisation_id,
+            survivor.id,
+            "survivors.survivor",
+            str(survivor.id),
+            fields=("band", "score", "total"),
+        )
+
     return [
         Operation(
             "progress_page_5y",
             progress_page,
-            progress_page_sql,
+            audited_read_sql(progress_page_visible_sql, progress_event),
             Target(p95_ms=PROGRESS_P95_MS, overhead=READ_OVERHEAD_MAX),
+            read_only=progress_page_sql,
         )
     ]

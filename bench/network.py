@@ -159,7 +159,7 @@ def time_export(dataset: Dataset, *, say: Say, database: str) -> dict[str, Any]:
 def network_operations(dataset: Dataset) -> list[Any]:
     from . import network_baselines as baselines
     from .loadtest import _partner_user
-    from .operations import READ_OVERHEAD_MAX, Operation, Target
+    from .operations import READ_OVERHEAD_MAX, AuditedEvent, Operation, Target, audited_read_sql
 
     persona = dataset.user(dataset.persona_id)
     partner_user = _partner_user(dataset)
@@ -257,6 +257,19 @@ def network_operations(dataset: Dataset) -> list[Any]:
         referral = referrals.get_referral(sent[i % len(sent)].pk, by=partner_user)
         referrals.read_packet(referral, by=partner_user)
 
+    def packet_event(i: int) -> AuditedEvent:
+        # The real event also lists the packet's field names: a few hundred bytes more hashed.
+        referral = sent[i % len(sent)]
+        return AuditedEvent(
+            "referral.packet.read",
+            partner_user.pk,
+            referral.recipient_id,
+            referral.survivor_id,
+            "referrals.referral",
+            str(referral.pk),
+            context=(("categories", sorted(referral.categories)), ("side", "recipient")),
+        )
+
     create_send_sql = baselines.CreateSendSql(consents, survivors, by=persona, recipient_id=partner)
     operations += [
         Operation(
@@ -275,8 +288,9 @@ def network_operations(dataset: Dataset) -> list[Any]:
         Operation(
             "referral_packet_read",
             read_packet,
-            baselines.packet_read_sql(sent),
+            audited_read_sql(baselines.packet_read_sql(sent, by=partner_user), packet_event),
             Target(overhead=READ_OVERHEAD_MAX),
+            read_only=baselines.packet_read_sql(sent),
         ),
     ]
     return operations

@@ -527,9 +527,11 @@ def partner_step_sql(
     return run
 
 
-def packet_read_sql(sent: Sequence[Any]) -> Callable[[int], None]:
-    """The baseline of referral_packet_read: the rows a packet is built from, consented
-    categories only, and the survivor's data key; no decryption, no access check, no audit.
+def packet_read_sql(sent: Sequence[Any], *, by: Any = None) -> Callable[[int], None]:
+    """The read of referral_packet_read: the rows a packet is built from, consented
+    categories only, and the survivor's data key; no decryption, no audit (network.py adds
+    the event). With `by`, the referral is read only if they are active in the recipient
+    organisation, as the partner's access rule.
 
     The referral, its consent check, the survivor, the latest case, the safe-contact
     preferences (with "contact"), the latest assessment's scores and the goals with their steps
@@ -545,7 +547,15 @@ def packet_read_sql(sent: Sequence[Any]) -> Callable[[int], None]:
         survivor = _main_id(referral.survivor_id)
         categories = sorted(referral.categories)
         marks = _marks(categories)
-        _fetch(f"SELECT * FROM {REFERRAL} WHERE id = %s", [_main_id(referral.pk)])
+        if by is None:
+            _fetch(f"SELECT * FROM {REFERRAL} WHERE id = %s", [_main_id(referral.pk)])
+        else:
+            _fetch(
+                f"SELECT * FROM {REFERRAL} WHERE id = %s AND recipient_id IN ("
+                f"SELECT organisation_id FROM {Membership._meta.db_table} "
+                "WHERE user_id = %s AND is_active)",
+                [_main_id(referral.pk), _main_id(by.pk)],
+            )
         with connection.cursor() as cursor:
             key = (referral.survivor_id, referral.recipient_id, referral.purpose)
             _consent_rows(cursor, key, _at(timezone.now()))

@@ -185,4 +185,4 @@ def test_packet_read_baseline_reads_a_sent_referral(operations, django_assert_nu
     # read from the keystore.
     expected = 6 + ("contact" in categories) + ("mental_health" in categories)
     with django_assert_num_queries(expected, using="default"):
-        operations["referral_packet_read"].baseline(0)
+        operations["referral_packet_read"].read_only(0)
