@@ -92,11 +92,21 @@ def _received_scope(by: Any) -> QuerySet[Referral]:
 
 
 def sides(referral: Referral, *, by: Any) -> frozenset[str]:
-    """The sides (sender, recipient) from which this user sees the referral; empty: neither."""
+    """The sides (sender, recipient) from which this user sees the referral; empty: neither.
+
+    The scopes' conditions on the row itself are read from the loaded referral: the recipient
+    side is wholly that (`_received_scope`: the recipient organisation and not a draft), so it
+    costs no query; the sender side asks the database only when the sending organisation is
+    one of the user's, since it also depends on the survivor record's scope.
+    """
     found = set()
-    if _sent_scope(by).filter(pk=referral.pk).exists():
+    if referral.organisation_id in access.organisations_where(by, perm.REFERRAL_VIEW) and (
+        _sent_scope(by).filter(pk=referral.pk).exists()
+    ):
         found.add(SENDER)
-    if _received_scope(by).filter(pk=referral.pk).exists():
+    if referral.status != ReferralStatus.DRAFT and referral.recipient_id in (
+        access.organisations_where(by, perm.REFERRAL_RECEIVE)
+    ):
         found.add(RECIPIENT)
     return frozenset(found)
 
@@ -133,7 +143,12 @@ def _not_found(by: Any, action: str, referral_id: Any) -> NotFound:
 def get_referral(referral_id: Any, *, by: Any) -> Referral:
     """One referral this user sees from either side, or NotFound (also for missing ids)."""
     visible = _sent_scope(by) | _received_scope(by)
-    referral = visible.filter(pk=referral_id).select_related("organisation", "recipient").first()
+    # With its survivor: every caller reads it (erasure, packet, the detail page).
+    referral = (
+        visible.filter(pk=referral_id)
+        .select_related("organisation", "recipient", "survivor")
+        .first()
+    )
     if referral is None:
         raise _not_found(by, perm.REFERRAL_VIEW, referral_id)
     return referral

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from reclaim.core import access
@@ -130,11 +131,13 @@ def list_assessments(survivor: Any, *, by: Any) -> list[Assessment]:
 
 
 def _latest_scores(survivor: Any) -> list[DomainScore]:
-    latest = Assessment.objects.filter(survivor=survivor).order_by("-assessed_on", "-created_at")
-    assessment = latest.first()
-    if assessment is None:
-        return []
-    return list(assessment.scores.select_related("domain"))
+    """The scores of the survivor's latest assessment (none without one), in one query."""
+    latest = (
+        Assessment.objects.filter(survivor=survivor)
+        .order_by("-assessed_on", "-created_at")
+        .values("pk")[:1]
+    )
+    return list(DomainScore.objects.filter(assessment_id=Subquery(latest)).select_related("domain"))
 
 
 def _urgency(row: DomainScore) -> tuple[int, int, str]:
