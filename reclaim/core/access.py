@@ -16,7 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import BooleanField, Expression, QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.utils import timezone
 
 from . import audit, plain_sql
@@ -69,7 +69,7 @@ def _survivor_model() -> type[models.Model]:
     return apps.get_model("survivors", "Survivor")
 
 
-class SurvivorVisibility(Expression):
+class SurvivorVisibility(plain_sql.ConditionSQL):
     """The visibility rule as one SQL condition on the query's survivor table.
 
     Written as SQL here, once, rather than composed from Q and Exists objects: building and
@@ -91,7 +91,7 @@ class SurvivorVisibility(Expression):
         as_survivor: bool,
         at: Any,
     ) -> None:
-        super().__init__(output_field=BooleanField())
+        super().__init__("survivor visibility", (), output_field=BooleanField())
         self.user_id = user_id
         self.org_wide = org_wide
         self.caseload_orgs = caseload_orgs
@@ -138,14 +138,16 @@ class SurvivorVisibility(Expression):
                 )
                 assigned = f"({assigned} OR {assignee} IN ({teammates}))"
                 assigned_params += team_values
+            # IN (subquery), not EXISTS: SQLite then starts from the user's few cases (by the
+            # key) instead of testing every survivor of the organisation; PostgreSQL plans
+            # both as the same semi-join.
             has_case = (
-                f"EXISTS (SELECT 1 FROM {case_table} vis_case "  # noqa: S608
-                f"WHERE vis_case.{qn('survivor_id')} = {survivor_id} AND {assigned})"
+                f"{survivor_id} IN (SELECT vis_case.{qn('survivor_id')} "  # noqa: S608
+                f"FROM {case_table} vis_case WHERE {assigned})"
             )
             has_grant = (
-                f"EXISTS (SELECT 1 FROM {grant_table} vis_grant "  # noqa: S608
-                f"WHERE vis_grant.{qn('user_id')} = %s "
-                f"AND vis_grant.{qn('survivor_id')} = {survivor_id} "
+                f"{survivor_id} IN (SELECT vis_grant.{qn('survivor_id')} "  # noqa: S608
+                f"FROM {grant_table} vis_grant WHERE vis_grant.{qn('user_id')} = %s "
                 f"AND vis_grant.{qn('granted_at')} <= %s AND vis_grant.{qn('expires_at')} > %s)"
             )
             at = connection.ops.adapt_datetimefield_value(self.at)

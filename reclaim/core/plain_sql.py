@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Expression, Field, Model
+from django.db.models import Field, Model
+from django.db.models.expressions import RawSQL
 
 Converter = Callable[[Any, Any, Any], Any]
 _SHAPES: dict[
@@ -111,18 +112,25 @@ def base_alias(query: Any) -> str:
     return str(query.get_initial_alias())
 
 
-class TableSQL(Expression):
+class ConditionSQL(RawSQL):
+    """Base of the expressions here that write their SQL by hand.
+
+    A RawSQL, so that a condition goes into the WHERE clause as it is written. Django
+    compares any other expression with `= 1` on SQLite (it has no boolean type), and SQLite
+    uses no index under that comparison: a caseload page scanned all 100,000 survivors
+    (docs/performance.md, sixth run). Subclasses build their SQL in `as_sql`."""
+
+    def __init__(self, sql: str, params: Sequence[Any], *, output_field: Field) -> None:
+        super().__init__(sql, tuple(params), output_field=output_field)
+
+
+class TableSQL(ConditionSQL):
     """SQL about the query's own table, for filter() or annotate(); `{table}` in it stands for
     that table's alias. Parameters are given as the default database takes them
     (uuid_param, datetime_param).
 
     For the conditions and subqueries every list page repeats: composing them from Q, Exists
     and Subquery objects cost more CPU than the database spends on them."""
-
-    def __init__(self, sql: str, params: Sequence[Any], *, output_field: Field) -> None:
-        super().__init__(output_field=output_field)
-        self.sql = sql
-        self.params = tuple(params)
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         table = compiler.quote_name(base_alias(compiler.query))

@@ -336,8 +336,8 @@ def _latest_case_status() -> TableSQL:
 def _assigned_to(user: Any) -> TableSQL:
     quote = connection.ops.quote_name
     return TableSQL(
-        f"EXISTS (SELECT 1 FROM {quote(Case._meta.db_table)} mine "  # noqa: S608
-        "WHERE mine.survivor_id = {table}.id AND mine.assigned_to_id = %s)",
+        f"{{table}}.id IN (SELECT mine.survivor_id FROM {quote(Case._meta.db_table)} mine "  # noqa: S608
+        "WHERE mine.assigned_to_id = %s)",
         [uuid_param(user.pk)],
         output_field=BooleanField(),
     )
