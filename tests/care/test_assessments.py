@@ -214,3 +214,23 @@ def test_an_erased_record_has_no_care_data(caseworker, org_admin, survivor):
     with pytest.raises(RecordErased):
         services.record_assessment(erased, by=org_admin, scores={"housing": 3})
     assert Assessment.objects.count() == 1
+
+
+def test_progress_gives_each_domain_its_scores_by_assessment_date(caseworker, survivor):
+    later, earlier = datetime.date(2026, 6, 1), datetime.date(2026, 3, 1)
+    # Recorded out of order: the points still come oldest first, each with its own date.
+    services.record_assessment(
+        survivor, by=caseworker, scores={"housing": 4, "food": 3}, assessed_on=later
+    )
+    services.record_assessment(survivor, by=caseworker, scores={"housing": 2}, assessed_on=earlier)
+    history = services.progress_data(survivor, by=caseworker)
+    assert history["assessments"] == [earlier, later]
+    by_code = {domain["code"]: domain for domain in history["domains"]}
+    assert by_code["housing"]["points"] == [
+        {"date": earlier, "score": 2},
+        {"date": later, "score": 4},
+    ]
+    assert by_code["food"]["points"] == [{"date": later, "score": 3}]
+    assert by_code["housing"]["label"] == str(
+        Domain.objects.get(code="housing", organisation=survivor.organisation).label
+    )
