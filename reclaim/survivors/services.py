@@ -7,6 +7,7 @@ transaction and appends its audit event inside it. Functions take the acting use
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -727,6 +728,11 @@ def _uuid_or_none(row_or_id: Any) -> uuid.UUID | None:
         return None
 
 
+def _stored_uuid(value: Any) -> uuid.UUID:
+    """A UUID as read by a raw cursor: native on PostgreSQL, 32 hex digits on SQLite."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+
+
 def allows_each(
     questions: Iterable[tuple[Survivor | Any, Organisation | Any, Iterable[str], str]],
     at: datetime.datetime | None = None,
@@ -756,17 +762,23 @@ def allows_each(
             "t.purpose", sorted({p for _s, _r, _k, p in askable})
         )
         moment = plain_sql.datetime_param(at)
-        valid = plain_sql.select(
-            Consent,
-            f"{survivors_in} AND {recipients_in} AND {purposes_in} "
-            "AND t.given_at <= %s AND t.expires_at > %s "
-            "AND (t.revoked_at IS NULL OR t.revoked_at > %s)",
-            [*survivor_params, *recipient_params, *purpose_params, moment, moment, moment],
-        )
-        for consent in valid:
-            covered.setdefault(
-                (consent.survivor_id, consent.recipient_id, consent.purpose), []
-            ).append(set(consent.categories))
+        # Only the four columns the answer needs: a survivor may hold several valid consents
+        # for one recipient (renewals), and whole rows cost more to convert than to read.
+        table = connection.ops.quote_name(Consent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.survivor_id, t.recipient_id, t.purpose, t.categories "  # noqa: S608
+                f"FROM {table} t WHERE {survivors_in} AND {recipients_in} AND {purposes_in} "
+                "AND t.given_at <= %s AND t.expires_at > %s "
+                "AND (t.revoked_at IS NULL OR t.revoked_at > %s)",
+                [*survivor_params, *recipient_params, *purpose_params, moment, moment, moment],
+            )
+            valid = cursor.fetchall()
+        for survivor_id, recipient_id, purpose, categories in valid:
+            if isinstance(categories, str):  # JSON text (SQLite, and Django's psycopg loaders)
+                categories = json.loads(categories)
+            key = (_stored_uuid(survivor_id), _stored_uuid(recipient_id), purpose)
+            covered.setdefault(key, []).append(set(categories))
     return [
         bool(kinds)
         and kinds <= KNOWN_CATEGORIES
