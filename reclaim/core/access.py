@@ -142,9 +142,9 @@ class SurvivorVisibility(plain_sql.ConditionSQL):
                 assigned_params += team_values
             # Each planner gets the form it plans well (docs/performance.md, sixth run).
             # SQLite starts from the user's few cases only for IN (subquery); with EXISTS it
-            # tested every survivor of the organisation. PostgreSQL turns EXISTS into a
-            # semi-join that starts from the cases; IN (subquery) under this OR became a
-            # set tested against every survivor of the organisation.
+            # tested every survivor of the organisation. PostgreSQL probes EXISTS by index
+            # (and a caseload page starts from the user's cases); with IN (subquery) it built
+            # a hashed set and tested every survivor of the organisation against it.
             if connection.vendor == "sqlite":
                 has_case = (
                     f"{survivor_id} IN (SELECT vis_case.{qn('survivor_id')} "  # noqa: S608
