@@ -224,7 +224,8 @@ def audited_read_sql(
 
 def _visible_to(user_id: uuid.UUID, survivor: str = "s") -> tuple[str, list[Any]]:
     """The visibility rule for a case manager, as one condition: an active membership in the
-    survivor's organisation and a case assigned to them."""
+    survivor's organisation and a case assigned to them. The rule also lets teammates see each
+    other's cases; the operations only read the persona's own, so this shorter form is enough."""
     membership = Membership._meta.db_table
     sql = (
         f"{survivor}.organisation_id IN (SELECT m.organisation_id FROM {membership} m "

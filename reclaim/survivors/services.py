@@ -728,11 +728,6 @@ def _uuid_or_none(row_or_id: Any) -> uuid.UUID | None:
         return None
 
 
-def _stored_uuid(value: Any) -> uuid.UUID:
-    """A UUID as read by a raw cursor: native on PostgreSQL, 32 hex digits on SQLite."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
-
-
 def allows_each(
     questions: Iterable[tuple[Survivor | Any, Organisation | Any, Iterable[str], str]],
     at: datetime.datetime | None = None,
@@ -777,7 +772,7 @@ def allows_each(
         for survivor_id, recipient_id, purpose, categories in valid:
             if isinstance(categories, str):  # JSON text (SQLite, and Django's psycopg loaders)
                 categories = json.loads(categories)
-            key = (_stored_uuid(survivor_id), _stored_uuid(recipient_id), purpose)
+            key = (_uuid_or_none(survivor_id), _uuid_or_none(recipient_id), purpose)
             covered.setdefault(key, []).append(set(categories))
     return [
         bool(kinds)

@@ -32,6 +32,16 @@ def _fill(path) -> None:
         )
 
 
+def _opened_after_a_query(path, org: int) -> DatabaseWrapper:
+    """A connection that has read the table through its index (what PRAGMA optimize notes)."""
+    _fill(path)
+    database = _wrapper(path)
+    with database.cursor() as cursor:
+        cursor.execute("SELECT ref FROM person WHERE org = %s", [org])
+        assert len(cursor.fetchall()) > 1600
+    return database
+
+
 def _statistics(path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(path) as raw:
         if not raw.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall():
@@ -41,11 +51,7 @@ def _statistics(path) -> list[tuple[str, str, str]]:
 
 def test_a_closing_connection_analyses_the_tables_it_used(tmp_path):
     path = tmp_path / "used.sqlite3"
-    _fill(path)
-    database = _wrapper(path)
-    with database.cursor() as cursor:
-        cursor.execute("SELECT ref FROM person WHERE org = %s", [1])
-        assert len(cursor.fetchall()) > 1600
+    database = _opened_after_a_query(path, 1)
     assert _statistics(path) == []  # nothing analysed yet
     database.close()
     stats = {(table, index): stat for table, index, stat in _statistics(path)}
@@ -54,13 +60,9 @@ def test_a_closing_connection_analyses_the_tables_it_used(tmp_path):
     assert rows > 1000 and per_org > 100
 
 
-def test_closing_never_waits_for_another_writer(tmp_path):
+def test_closing_while_another_writer_holds_the_lock_is_quiet_and_prompt(tmp_path):
     path = tmp_path / "busy.sqlite3"
-    _fill(path)
-    database = _wrapper(path)
-    with database.cursor() as cursor:
-        cursor.execute("SELECT ref FROM person WHERE org = %s", [2])
-        cursor.fetchall()
+    database = _opened_after_a_query(path, 2)
     other = sqlite3.connect(path, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # holds the write lock
     try:
