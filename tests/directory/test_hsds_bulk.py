@@ -10,8 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import IntegrityError
-from hypothesis import given, settings
+from django.db import IntegrityError, connection, transaction
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reclaim.directory import hsds
@@ -23,7 +23,8 @@ from reclaim.directory.models import (
     ServiceMatchRow,
     ServiceType,
 )
-from reclaim.directory.services import hsds_bulk, hsds_io
+from reclaim.directory.services import hsds_bulk, hsds_io, match_rows
+from reclaim.directory.services import search_rows as search_row_writer
 from tests.directory.test_hsds import example, our_service, write_json
 
 TIMESTAMPS = {"created_at", "updated_at"}
@@ -39,9 +40,30 @@ def _rows(model: Any) -> list[dict[str, Any]]:
     )
 
 
+def search_rows() -> list[tuple[Any, ...]]:
+    """Each service's search rows, by service (the triggers' or the bulk writer's)."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT service_id::text, search_name, active, name_vector::text, "
+            "search_vector::text FROM directory_service_search ORDER BY 1"
+        )
+    else:
+        sql = (
+            "SELECT k.service_id, k.search_name, f.service_id, f.name, f.body, f.hidden "
+            "FROM directory_service_fts_key k "
+            "LEFT JOIN directory_service_fts f ON f.rowid = k.id ORDER BY 1"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
 def directory_snapshot() -> dict[str, Any]:
-    """Every table an import writes (those it refreshes the statistics of)."""
-    return {model.__name__: _rows(model) for model in hsds_io.DIRECTORY_TABLES}
+    """Every table an import writes (those it refreshes the statistics of), and the search
+    rows."""
+    return {model.__name__: _rows(model) for model in hsds_io.DIRECTORY_TABLES} | {
+        "search": search_rows()
+    }
 
 
 def _renamed_copy(document: dict[str, Any], name: str) -> dict[str, Any]:
@@ -81,6 +103,20 @@ def scenario() -> tuple[list[Any], list[Any]]:
     far_away["service_at_locations"][0]["location_id"] = far_away["service_at_locations"][0][
         "location"
     ]["id"]
+    place = {"id": str(uuid.uuid4()), "name": "Site", "location_type": "physical"}
+    sited = our_service(
+        name="Sited shelter",
+        service_at_locations=[
+            {"id": str(uuid.uuid4()), "location": place | {"latitude": 29.7, "longitude": -95.3}}
+        ],
+    )
+    first.append(sited)
+    moved = our_service(
+        name="Moves the sited shelter's site",
+        service_at_locations=[
+            {"id": str(uuid.uuid4()), "location": place | {"latitude": 45.5, "longitude": -73.5}}
+        ],
+    )
     duplicate = our_service(name="Twin")
     second = [
         kept_attributes,  # an update without our attributes or types: they are kept
@@ -103,6 +139,7 @@ def scenario() -> tuple[list[Any], list[Any]]:
                 }
             ]
         },
+        moved,  # the sited shelter's site moves: its match rows move with it
         our_service(name="Bad"),
     ]
     second[-1]["name"] = 7  # a schema rejection
@@ -143,6 +180,9 @@ def test_batched_import_equals_the_record_at_a_time_path(tmp_path, monkeypatch):
     assert any("matches no organization" in line for line in lines)
     assert any("matches no location" in line for line in lines)
     assert any("out of range" in line for line in lines)
+    sited = ServiceMatchRow.objects.filter(service__name="Sited shelter")
+    assert {(row.latitude, row.longitude) for row in sited} == {(45.5, -73.5)}
+    assert len(batched[1]["search"]) == Service.objects.count()
 
 
 def test_an_update_without_our_attributes_keeps_capacity_and_types(tmp_path):
@@ -207,6 +247,119 @@ def test_a_refused_batch_rejects_only_the_record_at_fault(tmp_path, monkeypatch)
         "the database refused it (IntegrityError)"
     ]
     assert list(Service.objects.values_list("name", flat=True)) == ["Good"]
+
+
+# --- rows the batch derives: the same as reading the services back --------------------------
+
+FLAGS = ("free_of_charge", "survivor_led", "trauma_informed", "lgbtq_affirming",
+         "interpretation_available", "female_staff_available", "immigration_status_required",
+         "serves_trafficking_survivors")  # fmt: skip
+
+
+def _attribute(taxonomy: str, code: str, value: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "value": value,
+        "taxonomy_term": {
+            "id": str(uuid.uuid4()),
+            "code": code,
+            "name": code,
+            "description": code,
+            "taxonomy": taxonomy,
+        },
+    }
+
+
+@st.composite
+def service_documents(draw: Any) -> dict[str, Any]:
+    """A service with any mix of our attributes, types, languages and sites."""
+    attributes = [
+        _attribute("reclaim-service-types", code, "true")
+        for code in draw(st.sets(st.sampled_from(sorted(hsds.SERVICE_TYPE_CODES)), max_size=3))
+    ]
+    for flag in draw(st.sets(st.sampled_from(FLAGS))):
+        attributes.append(
+            _attribute("reclaim-attributes", flag, draw(st.sampled_from(["true", "false"])))
+        )
+    for code, values in (
+        ("gender_eligibility", hsds.CHOICE_ATTRIBUTES["gender_eligibility"]),
+        ("capacity_available", ("0", "3")),
+        ("wait_time_days", ("0", "20")),
+    ):
+        if draw(st.booleans()):
+            attributes.append(_attribute("reclaim-attributes", code, draw(st.sampled_from(values))))
+    sites = []
+    for _ in range(draw(st.integers(0, 3))):
+        location: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "name": "Site",
+            "location_type": "physical",
+        }
+        if draw(st.booleans()):
+            location |= {
+                "latitude": draw(st.floats(-60, 60).map(lambda x: round(x, 5))),
+                "longitude": draw(st.floats(-170, 170).map(lambda x: round(x, 5))),
+            }
+        sites.append({"id": str(uuid.uuid4()), "location": location})
+    ages = draw(st.sampled_from([{}, {"minimum_age": 18}, {"minimum_age": 12, "maximum_age": 24}]))
+    return our_service(
+        name=draw(st.sampled_from(["Clinic", "ÉCOLE Ñandú", "Shelter " + "x" * 300][:2])),
+        status=draw(st.sampled_from(["active", "inactive"])),
+        attributes=attributes,
+        languages=[
+            {"id": str(uuid.uuid4()), "code": code}
+            for code in draw(st.sets(st.sampled_from(["en", "es", "xx", "ti"]), max_size=3))
+        ],
+        service_at_locations=sites,
+        **ages,
+    )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(documents=st.lists(service_documents(), min_size=1, max_size=4))
+def test_match_rows_derived_from_the_batch_equal_those_read_back(db, tmp_path, documents):
+    with transaction.atomic():
+        summary = hsds_io.import_hsds(write_json(tmp_path, documents))
+        assert not summary.rejected
+        keys = match_rows._keys(Service.objects.values_list("pk", flat=True))
+        written = _rows(ServiceMatchRow)
+        ServiceMatchRow.objects.all().delete()
+        match_rows.insert_match_rows(match_rows.build_match_rows(keys))
+        assert written == _rows(ServiceMatchRow)
+        transaction.set_rollback(True)
+
+
+# --- the search-row triggers stand aside only for the bulk writer -----------------------------
+
+
+def _deferral_is_on() -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_setting(%s, true)", [search_row_writer.DEFERRED_SETTING])
+            return cursor.fetchone()[0] == "on"
+        cursor.execute(f"SELECT count(*) FROM {search_row_writer.DEFERRED_TABLE}")
+        return cursor.fetchone()[0] > 0
+
+
+def test_after_a_bulk_import_the_triggers_keep_search_rows_again(tmp_path):
+    hsds_io.import_hsds(write_json(tmp_path, [our_service(name="Bulk shelter")]))
+    assert not _deferral_is_on()
+    service = Service.objects.get()
+    Service.objects.filter(pk=service.pk).update(
+        name="Renamed", search_document="renamed night shelter"
+    )
+    rows = search_rows()
+    assert len(rows) == 1 and "renamed" in rows[0][1]
+
+
+def test_a_failed_bulk_write_undoes_the_deferral(tmp_path):
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), search_row_writer.deferred([], []):
+            assert _deferral_is_on()
+            raise RuntimeError("the batch failed")
+        assert not _deferral_is_on()
 
 
 # --- the fast schema check ------------------------------------------------------------------

@@ -39,7 +39,7 @@ from ..models import (
 )
 from . import hsds_bulk
 from .entries import refresh_search_document, require_directory_editor, services_queryset
-from .match_rows import refresh_match_rows, services_at_locations
+from .match_rows import insert_match_rows, refresh_match_rows, services_at_locations
 
 DEFAULT_MAX_IMPORT_BYTES = 25 * 1024 * 1024
 
@@ -176,10 +176,19 @@ class _Importer:
         self.summary = summary
         self.seen: set[tuple[str, str]] = set()
         self.saved: set[tuple[str, str]] = set()
+        # Match rows are written once every record is in: inserting them batch by batch,
+        # between the other tables' rows, cost a 100,000-service directory 1.6 times as much
+        # (docs/performance.md, seventh run). Batches derive the rows of their new services
+        # and name those to read back; what was saved record by record is read back.
+        self.unmatched: set[tuple[str, str]] = set()
+        self.match_rows: list[dict[str, Any]] = []
+        self.match_read_back: list[Any] = []
 
-    def _count(self, kind: str, record_id: Any, created: bool) -> None:
+    def _count(self, kind: str, record_id: Any, created: bool, *, matched: bool = False) -> None:
         # A location or organisation nested in several records is counted once.
         key = (kind, str(record_id))
+        if not matched:
+            self.unmatched.add(key)
         if key not in self.saved:
             self.saved.add(key)
             (self.summary.created if created else self.summary.updated)[kind] += 1
@@ -365,11 +374,13 @@ def import_source(
                 save_one(index, label, document)
         else:
             for kind, record_id, created in outcome.counted:
-                importer._count(kind, record_id, created)
+                importer._count(kind, record_id, created, matched=True)
             for position, reason in outcome.rejected:
                 index, label, *_rest = pending[position]
                 rejections.append((index, Rejection(label, reason)))
             importer.warn(outcome.warnings)
+            importer.match_rows += outcome.match_rows
+            importer.match_read_back += outcome.match_read_back
         pending.clear()
 
     with (
@@ -399,7 +410,7 @@ def import_source(
                         flush()
             bar.update(1)
         flush()
-        _refresh_match_rows(importer.saved)
+        _write_match_rows(importer)
         if statistics_stale(sum(summary.created.values())):
             _refresh_statistics()
             summary.analyzed = True
@@ -436,12 +447,18 @@ DIRECTORY_TABLES = (
 )
 
 
-def _refresh_match_rows(saved: Iterable[tuple[str, str]]) -> None:
-    """Match rows of every service saved, and of every service at a location saved."""
-    saved = list(saved)
-    locations = [pk for kind, pk in saved if kind == "location"]
-    services = [pk for kind, pk in saved if kind == "service"]
-    refresh_match_rows([*services, *services_at_locations(locations)])
+def _write_match_rows(importer: _Importer) -> None:
+    """The match rows of everything the import saved.
+
+    The rows the batches derived go in first; then the rows of every service to read back
+    are rebuilt from the directory as it now is: those the batches named, and every service
+    saved record by record or offered at a location saved record by record.
+    """
+    unmatched = list(importer.unmatched)
+    locations = [pk for kind, pk in unmatched if kind == "location"]
+    services = [pk for kind, pk in unmatched if kind == "service"]
+    insert_match_rows(importer.match_rows)
+    refresh_match_rows([*importer.match_read_back, *services, *services_at_locations(locations)])
 
 
 def statistics_stale(created: int) -> bool:

@@ -139,7 +139,7 @@ def fixed_points(service: dict[str, Any]) -> int:
     return points
 
 
-_SERVICE_FIELDS = (
+SERVICE_FIELDS = (
     "id",
     "name",
     "status",
@@ -191,7 +191,7 @@ def build_match_rows(keys: Sequence[Any]) -> list[dict[str, Any]]:
     `keys` are ids as the database holds them (`_keys`); raw SQL, as the rows are derived
     for thousands of services per import batch and the ORM spent seconds on the id lists.
     """
-    columns = ", ".join(_SERVICE_FIELDS)
+    columns = ", ".join(SERVICE_FIELDS)
     services = _select(f"SELECT {columns} FROM {_table(Service)} WHERE id IN ({{keys}})", keys)  # noqa: S608
     codes = "SELECT service_id, code FROM {table} WHERE service_id IN ({{keys}})"
     types = _grouped(_select(codes.format(table=_table(ServiceType)), keys))
@@ -208,45 +208,60 @@ def build_match_rows(keys: Sequence[Any]) -> list[dict[str, Any]]:
     )
     rows: list[dict[str, Any]] = []
     for values in services:
-        service = dict(zip(_SERVICE_FIELDS, values, strict=True))
+        service = dict(zip(SERVICE_FIELDS, values, strict=True))
         pk = service["id"]
-        needs = needs_met_by(types.get(pk, ()))
-        if not needs:
-            continue  # no known type: never a match candidate
-        points = sorted(set(sites.get(pk, ())))
-        cells = {cell_of(latitude, longitude) for latitude, longitude in points}
-        cell = UNLOCATED_CELL if not cells else cells.pop() if len(cells) == 1 else SPREAD_CELL
-        latitude, longitude = points[0] if len(points) == 1 else (None, None)
-        x, y, z = (None, None, None)
-        if latitude is not None and longitude is not None:
-            x, y, z = unit_vector(latitude, longitude)
-        shared = dict(
-            service_id=pk,
-            name_key=service["name"].casefold()[:255],
-            need_mask=need_mask(needs),
-            language_mask=language_mask(languages.get(pk, ())),
-            is_active=service["status"] == "active",
-            gender_eligibility=service["gender_eligibility"],
-            minimum_age=service["minimum_age"],
-            maximum_age=service["maximum_age"],
-            capacity_available=service["capacity_available"],
-            free_of_charge=_flag(service["free_of_charge"]),
-            immigration_status_required=_flag(service["immigration_status_required"]),
-            interpretation_available=_flag(service["interpretation_available"]),
-            female_staff_available=_flag(service["female_staff_available"]),
-            survivor_led=_flag(service["survivor_led"]),
-            lgbtq_affirming=_flag(service["lgbtq_affirming"]),
-            fixed_points=fixed_points(service),
-            cell=cell,
-            site_count=len(points),
-            latitude=latitude,
-            longitude=longitude,
-            x=x,
-            y=y,
-            z=z,
+        rows += service_match_rows(
+            service, types.get(pk, ()), languages.get(pk, ()), sites.get(pk, ())
         )
-        rows.extend({**shared, "need": need} for need in (ANY_NEED, *sorted(needs)))
     return rows
+
+
+def service_match_rows(
+    service: dict[str, Any],
+    type_codes: Iterable[str],
+    language_codes: Iterable[str],
+    sites: Iterable[tuple[float, float]],
+) -> list[dict[str, Any]]:
+    """The match rows of one service, from its `SERVICE_FIELDS` values (its id as the
+    database holds it), its service type and language codes, and the (latitude, longitude)
+    of its located sites."""
+    pk = service["id"]
+    needs = needs_met_by(type_codes)
+    if not needs:
+        return []  # no known type: never a match candidate
+    points = sorted(set(sites))
+    cells = {cell_of(latitude, longitude) for latitude, longitude in points}
+    cell = UNLOCATED_CELL if not cells else cells.pop() if len(cells) == 1 else SPREAD_CELL
+    latitude, longitude = points[0] if len(points) == 1 else (None, None)
+    x, y, z = (None, None, None)
+    if latitude is not None and longitude is not None:
+        x, y, z = unit_vector(latitude, longitude)
+    shared = dict(
+        service_id=pk,
+        name_key=service["name"].casefold()[:255],
+        need_mask=need_mask(needs),
+        language_mask=language_mask(language_codes),
+        is_active=service["status"] == "active",
+        gender_eligibility=service["gender_eligibility"],
+        minimum_age=service["minimum_age"],
+        maximum_age=service["maximum_age"],
+        capacity_available=service["capacity_available"],
+        free_of_charge=_flag(service["free_of_charge"]),
+        immigration_status_required=_flag(service["immigration_status_required"]),
+        interpretation_available=_flag(service["interpretation_available"]),
+        female_staff_available=_flag(service["female_staff_available"]),
+        survivor_led=_flag(service["survivor_led"]),
+        lgbtq_affirming=_flag(service["lgbtq_affirming"]),
+        fixed_points=fixed_points(service),
+        cell=cell,
+        site_count=len(points),
+        latitude=latitude,
+        longitude=longitude,
+        x=x,
+        y=y,
+        z=z,
+    )
+    return [{**shared, "need": need} for need in (ANY_NEED, *sorted(needs))]
 
 
 def _flag(value: Any) -> bool | None:
@@ -258,7 +273,7 @@ def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def _insert(rows: Sequence[dict[str, Any]]) -> None:
+def insert_match_rows(rows: Sequence[dict[str, Any]]) -> None:
     """INSERT the rows in bulk (COPY on PostgreSQL; the ORM's bulk_create spent most of the
     refresh building model instances and SQL)."""
     fields = [f for f in ServiceMatchRow._meta.concrete_fields if not f.primary_key]
@@ -300,7 +315,7 @@ def refresh_match_rows(service_ids: Iterable[Any]) -> None:
     for chunk in _chunks(keys, REFRESH_CHUNK):
         delete = f"DELETE FROM {_table(ServiceMatchRow)} WHERE service_id IN ({{keys}})"  # noqa: S608
         _select(delete, chunk, rows=False)
-        _insert(build_match_rows(chunk))
+        insert_match_rows(build_match_rows(chunk))
 
 
 def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
@@ -319,4 +334,4 @@ def refresh_all_match_rows() -> None:
     new_stamp()
     ServiceMatchRow.objects.all().delete()
     for chunk in _chunks(keys, REFRESH_CHUNK):
-        _insert(build_match_rows(chunk))
+        insert_match_rows(build_match_rows(chunk))

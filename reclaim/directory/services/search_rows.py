@@ -1,0 +1,105 @@
+"""The search rows of services written in bulk: the triggers stand aside, one statement writes.
+
+Every write to a service keeps its search rows through triggers (migrations 0005 and 0009):
+SQLite's FTS5 table and its key table, PostgreSQL's `directory_service_search`. Row by row
+they cost an import most of its service inserts (docs/performance.md, seventh run), so a
+bulk writer runs inside `deferred()`, which turns the insert and update triggers off for its
+own transaction, and then writes the rows of the services it wrote with the same
+expressions the triggers use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Sequence
+
+from django.db import connection, transaction
+
+from reclaim.core import bulk_rows
+
+DEFERRED_TABLE = "directory_search_deferred"
+DEFERRED_SETTING = "reclaim.search_deferred"
+
+
+@contextlib.contextmanager
+def deferred(inserted: Sequence[uuid.UUID], updated: Sequence[uuid.UUID]) -> Iterator[None]:
+    """Defer the search-row triggers while the block inserts and updates these services.
+
+    The block runs in a savepoint: if it raises, the savepoint's rollback undoes the
+    deferral with the writes. Otherwise the services' search rows are written after it.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL {DEFERRED_SETTING} = 'on'")
+            else:
+                cursor.execute(f"INSERT INTO {DEFERRED_TABLE} (id) VALUES (1)")  # noqa: S608
+        yield
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL {DEFERRED_SETTING} = 'off'")
+            else:
+                cursor.execute(f"DELETE FROM {DEFERRED_TABLE}")  # noqa: S608
+        write_search_rows([*inserted, *updated], replaced=updated)
+
+
+def write_search_rows(service_ids: Sequence[uuid.UUID], *, replaced: Sequence[uuid.UUID]) -> None:
+    """Write the search rows of these services, as the triggers would have.
+
+    `replaced` are those that had rows already (updated, not inserted).
+    """
+    if not service_ids:
+        return
+    if connection.vendor == "postgresql":
+        _write_postgresql(service_ids)
+    else:
+        _write_sqlite(service_ids, replaced)
+
+
+# The triggers' expressions, for many services at once ({keys}: the services' id list).
+POSTGRES_ROWS = (
+    "INSERT INTO directory_service_search "
+    "SELECT s.id, left(s.search_document, char_length(s.name)), s.status = 'active', "
+    "to_tsvector('simple'::regconfig, left(s.search_document, char_length(s.name))), "
+    "s.search_vector FROM directory_service s WHERE s.id IN ({keys}) "
+    "ON CONFLICT (service_id) DO UPDATE SET search_name = EXCLUDED.search_name, "
+    "active = EXCLUDED.active, name_vector = EXCLUDED.name_vector, "
+    "search_vector = EXCLUDED.search_vector"
+)
+SQLITE_DROP_ROWS = (
+    "DELETE FROM directory_service_fts WHERE rowid IN "
+    "(SELECT id FROM directory_service_fts_key WHERE service_id IN ({keys}))"
+)
+SQLITE_KEY_ROWS = (
+    "INSERT INTO directory_service_fts_key (service_id, search_name) "
+    "SELECT id, substr(search_document, 1, length(name)) FROM directory_service "
+    "WHERE id IN ({keys}) "
+    "ON CONFLICT (service_id) DO UPDATE SET search_name = excluded.search_name"
+)
+SQLITE_FTS_ROWS = (
+    "INSERT INTO directory_service_fts (rowid, service_id, name, body, hidden) "
+    "SELECT k.id, s.id, k.search_name, s.search_document, "
+    "CASE WHEN s.status = 'active' THEN '' ELSE 'hidden' END "
+    "FROM directory_service s JOIN directory_service_fts_key k ON k.service_id = s.id "
+    "WHERE s.id IN ({keys})"
+)
+
+
+def _run(cursor: object, template: str, service_ids: Sequence[uuid.UUID]) -> None:
+    native = connection.features.has_native_uuid_field
+    marks, params = bulk_rows.key_list([pk if native else pk.hex for pk in service_ids])
+    cursor.execute(template.format(keys=marks), params)  # type: ignore[attr-defined]
+
+
+def _write_postgresql(service_ids: Sequence[uuid.UUID]) -> None:
+    with connection.cursor() as cursor:
+        _run(cursor, POSTGRES_ROWS, service_ids)
+
+
+def _write_sqlite(service_ids: Sequence[uuid.UUID], replaced: Sequence[uuid.UUID]) -> None:
+    with connection.cursor() as cursor:
+        if replaced:
+            _run(cursor, SQLITE_DROP_ROWS, replaced)
+        _run(cursor, SQLITE_KEY_ROWS, service_ids)
+        _run(cursor, SQLITE_FTS_ROWS, service_ids)
