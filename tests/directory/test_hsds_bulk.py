@@ -534,3 +534,26 @@ def test_an_import_gives_sqlite_a_large_page_cache_only_while_it_runs(tmp_path, 
         assert cache_size() == before
     else:
         assert pragmas == []
+
+
+def test_the_cycle_collector_is_off_only_while_a_file_is_imported(tmp_path, monkeypatch):
+    import gc
+
+    seen: list[bool] = []
+    real_import = hsds_io.import_source
+
+    def spying(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(hsds_io, "import_source", spying)
+    hsds_io.import_hsds(write_json(tmp_path, [our_service()], "one.json"))
+    assert seen == [False] and gc.isenabled()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the import failed")
+
+    monkeypatch.setattr(hsds_io, "import_source", failing)
+    with pytest.raises(RuntimeError):
+        hsds_io.import_hsds(write_json(tmp_path, [our_service()], "two.json"))
+    assert gc.isenabled()
