@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,6 +47,14 @@ class User(AbstractUser):
     # Set with a temporary password (new account, reset by an admin); the person must choose
     # their own before anything else (RequirePasswordChangeMiddleware).
     must_change_password = models.BooleanField(default=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        # "Ana" and "ana" are one person to whoever types a name in: the services refuse a
+        # second one, and this holds when two adds race (they turn the error into a 409).
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="core_user_username_any_case")
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -87,6 +87,28 @@ def test_a_taken_username_is_refused_without_saying_where(org_admin, home_org, p
     assert not Membership.objects.filter(user=partner_staff, organisation=home_org).exists()
 
 
+def test_a_username_in_another_case_is_refused_when_adds_race(
+    org_admin, home_org, partner_staff, monkeypatch
+):
+    # Two adds that both passed the services' check: the database holds the rule too, and
+    # the loser gets the same answer as a plain taken name.
+    real_filter = User.objects.filter
+    monkeypatch.setattr(
+        User.objects,
+        "filter",
+        lambda *args, **kwargs: (
+            User.objects.none() if "username__iexact" in kwargs else real_filter(*args, **kwargs)
+        ),
+    )
+    users_before = User.objects.count()
+    with pytest.raises(Conflict) as error:
+        people.add_member(
+            home_org, by=org_admin, username="Partner_Staff", email="", role="case_manager"
+        )
+    assert error.value.field == "username"
+    assert User.objects.count() == users_before
+
+
 def test_survivor_accounts_are_not_created_here(org_admin, home_org):
     with pytest.raises(ValidationFailed) as error:
         people.add_member(home_org, by=org_admin, username="s1", email="", role="survivor")
