@@ -456,6 +456,21 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
 
     assert not analyzed(small)
     assert any("directory_service" in sql for sql in analyzed(large))
+    if connection.vendor == "postgresql":
+        # A sample of the directory's own tables, the default for the match rows, and the
+        # session's default again afterwards.
+        sqls = [q["sql"] for q in large.captured_queries]
+        targets = {
+            sql.split()[1]: before.rsplit(" ", 1)[-1]
+            for before, sql in zip(sqls, sqls[1:], strict=False)
+            if sql.startswith("ANALYZE") and "default_statistics_target" in before
+        }
+        match_rows = connection.ops.quote_name(ServiceMatchRow._meta.db_table)
+        assert targets.pop(match_rows) == "DEFAULT"
+        assert targets and set(targets.values()) == {str(hsds_io.IMPORT_STATISTICS_TARGET)}
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW default_statistics_target")
+            assert cursor.fetchone()[0] == "100"
 
 
 def test_an_import_that_grows_the_directory_by_less_than_a_tenth_keeps_the_statistics(

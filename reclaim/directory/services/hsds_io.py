@@ -478,15 +478,26 @@ def statistics_stale(created: int) -> bool:
     return created >= STALE_FRACTION * total
 
 
+# PostgreSQL's statistics target for the directory's own tables inside an import (300 rows
+# sampled per unit): the default, 100, samples 30,000 rows of each, and the seven cost 1.7 s
+# a file at 100,000 services, on each of the first ten files of the benchmark; at 10, 0.17 s
+# (docs/performance.md, seventh run). The match rows, whose plans matching depends on, keep
+# the default.
+IMPORT_STATISTICS_TARGET = 10
+
+
 def _refresh_statistics() -> None:
     sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
+        # A sample is enough for the planner's choices, and keeps each import of a large
+        # directory from paying for the rows already there. SQLite's ANALYZE reads every
+        # row of every index unless limited.
         if sqlite:
-            # SQLite's ANALYZE reads every row of every index unless limited; a sample is
-            # enough for the planner's choices, and keeps each import of a large directory
-            # from paying for the rows already there.
             cursor.execute("PRAGMA analysis_limit = 1000")
         for model in DIRECTORY_TABLES:
+            if not sqlite:  # SET LOCAL: undone when the import's transaction ends
+                target = "DEFAULT" if model is ServiceMatchRow else IMPORT_STATISTICS_TARGET
+                cursor.execute(f"SET LOCAL default_statistics_target = {target}")
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         if sqlite:
             cursor.execute("PRAGMA analysis_limit = 0")
