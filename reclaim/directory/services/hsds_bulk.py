@@ -8,6 +8,10 @@ rows (service types, languages, service-at-location links) are replaced. The out
 record-at-a-time path gives: a service whose organisation or location is nowhere is
 rejected with the same reason, and anything the database refuses makes the caller redo the
 batch record by record, so that only the culprit is rejected.
+
+Derived rows: the batch writes its services' search rows itself, with the triggers deferred
+(`search_rows`), and derives the match rows of its new services, which the import writes
+once every batch is in (`hsds_io._write_match_rows`).
 """
 
 from __future__ import annotations
