@@ -5,6 +5,7 @@ pre-check never lets through what the per-record walk would refuse."""
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import uuid
 from typing import Any
@@ -462,7 +463,7 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
         sqls = [q["sql"] for q in large.captured_queries]
         targets = {
             sql.split()[1]: before.rsplit(" ", 1)[-1]
-            for before, sql in zip(sqls, sqls[1:], strict=False)
+            for before, sql in itertools.pairwise(sqls)
             if sql.startswith("ANALYZE") and "default_statistics_target" in before
         }
         match_rows = connection.ops.quote_name(ServiceMatchRow._meta.db_table)
