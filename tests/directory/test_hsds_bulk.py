@@ -5,6 +5,7 @@ pre-check never lets through what the per-record walk would refuse."""
 from __future__ import annotations
 
 import copy
+import io
 import itertools
 import json
 import uuid
@@ -588,3 +589,32 @@ def test_a_batch_writes_its_search_rows_in_name_order(tmp_path):
         cursor.execute(order)
         written = [row[0] for row in cursor.fetchall()]
     assert written == sorted(name.casefold() for name in names)
+
+
+def test_rebuilding_the_derived_rows_repairs_what_sql_behind_our_back_broke(tmp_path):
+    from django.core.management import call_command
+
+    documents = [our_service(name=f"Shelter {n}") for n in range(3)]
+    hsds_io.import_hsds(write_json(tmp_path, documents))
+    before = directory_snapshot()
+    assert before["search"] and before["ServiceMatchRow"]
+    with connection.cursor() as cursor:  # a restore that left out the derived tables
+        if connection.vendor == "postgresql":
+            cursor.execute("DELETE FROM directory_service_search")
+        else:
+            cursor.execute("DELETE FROM directory_service_fts")
+        cursor.execute(f"DELETE FROM {ServiceMatchRow._meta.db_table}")
+        cursor.execute(  # and a change made with SQL: its match rows are stale
+            f"UPDATE {Service._meta.db_table} SET capacity_available = 0"
+        )
+    broken = directory_snapshot()
+    assert broken["ServiceMatchRow"] == []
+
+    out = io.StringIO()
+    call_command("rebuild_directory_rows", stdout=out)
+
+    after = directory_snapshot()
+    assert after["search"] == before["search"]
+    assert {row["capacity_available"] for row in after["ServiceMatchRow"]} == {0}
+    assert len(after["ServiceMatchRow"]) == len(before["ServiceMatchRow"])
+    assert "3 services" in out.getvalue()

@@ -16,7 +16,10 @@ from collections.abc import Iterator, Sequence
 
 from django.db import connection, transaction
 
-from reclaim.core import bulk_rows
+from reclaim.core import audit, bulk_rows
+
+from ..models import Service
+from .match_rows import refresh_all_match_rows
 
 DEFERRED_TABLE = "directory_search_deferred"
 DEFERRED_SETTING = "reclaim.search_deferred"
@@ -108,3 +111,38 @@ def _write_sqlite(service_ids: Sequence[uuid.UUID], replaced: Sequence[uuid.UUID
             _run(cursor, SQLITE_DROP_ROWS, replaced)
         _run(cursor, SQLITE_KEY_ROWS, service_ids)
         _run(cursor, SQLITE_FTS_ROWS, service_ids)
+
+
+REBUILD_CHUNK = 1000
+
+
+def rebuild_derived_rows() -> int:
+    """Rebuild the search rows and match rows of every service from the directory, in one
+    transaction, audited once (`reclaim rebuild-directory-rows`); returns how many services.
+
+    Every write through Reclaim keeps these rows; a restore of some tables, or a change made
+    with SQL, may not.
+    """
+    with transaction.atomic():
+        services = rebuild_all_search_rows()
+        refresh_all_match_rows()
+        audit.record(
+            "directory.rebuild", target_type="directory.service", context={"services": services}
+        )
+    return services
+
+
+def rebuild_all_search_rows() -> int:
+    """Rebuild every service's search rows from the services (a repair, after a restore or a
+    write that went around the services); returns how many services. Call in a transaction.
+    """
+    ids = list(Service.objects.order_by("name", "pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DELETE FROM directory_service_search")
+        else:
+            cursor.execute("DELETE FROM directory_service_fts")
+            cursor.execute("DELETE FROM directory_service_fts_key")
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        write_search_rows(ids[start : start + REBUILD_CHUNK], replaced=[])
+    return len(ids)
