@@ -94,23 +94,22 @@ SQLITE_FTS_ROWS = (
 )
 
 
-def _run(cursor: object, template: str, service_ids: Sequence[uuid.UUID]) -> None:
+def _run(template: str, service_ids: Sequence[uuid.UUID]) -> None:
     native = connection.features.has_native_uuid_field
     marks, params = bulk_rows.key_list([pk if native else pk.hex for pk in service_ids])
-    cursor.execute(template.format(keys=marks), params)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(template.format(keys=marks), params)
 
 
 def _write_postgresql(service_ids: Sequence[uuid.UUID]) -> None:
-    with connection.cursor() as cursor:
-        _run(cursor, POSTGRES_ROWS, service_ids)
+    _run(POSTGRES_ROWS, service_ids)
 
 
 def _write_sqlite(service_ids: Sequence[uuid.UUID], replaced: Sequence[uuid.UUID]) -> None:
-    with connection.cursor() as cursor:
-        if replaced:
-            _run(cursor, SQLITE_DROP_ROWS, replaced)
-        _run(cursor, SQLITE_KEY_ROWS, service_ids)
-        _run(cursor, SQLITE_FTS_ROWS, service_ids)
+    if replaced:
+        _run(SQLITE_DROP_ROWS, replaced)
+    _run(SQLITE_KEY_ROWS, service_ids)
+    _run(SQLITE_FTS_ROWS, service_ids)
 
 
 REBUILD_CHUNK = 1000
