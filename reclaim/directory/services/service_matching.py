@@ -48,7 +48,14 @@ from ..models import (
     ServiceMatchRow,
     ServiceType,
 )
-from .entries import language_codes, require_staff, service_type_codes, service_views_queryset
+from .entries import (
+    codes_subquery,
+    language_codes,
+    require_staff,
+    service_type_codes,
+    service_views_queryset,
+    split_codes,
+)
 from .match_rows import (
     ANY_NEED,
     LANGUAGE_BIT,
@@ -140,16 +147,6 @@ _BOOLEAN_FIELDS = [
 ]
 
 
-def _codes(table: str) -> str:
-    """A subquery: the service's codes in `table`, joined by the unit separator (codes are
-    short tokens; the separator is a control character no code holds)."""
-    if connection.vendor == "postgresql":
-        joined = "string_agg(c.code, chr(31))"
-    else:
-        joined = "group_concat(c.code, char(31))"
-    return f"(SELECT {joined} FROM {table} c WHERE c.service_id = s.id AND c.code <> '')"  # noqa: S608
-
-
 def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
     """The candidates of these services (ids to distances): one query, as values."""
     ids = list(distances)
@@ -159,9 +156,11 @@ def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
     marks = ", ".join(["%s"] * len(keys))
     column_of = {field.name: field.column for field in Service._meta.concrete_fields}
     columns = ", ".join(f"s.{column_of[name]}" for name in _CANDIDATE_FIELDS)
+    type_codes_sql = codes_subquery(TYPES, service_id="s.id")
+    language_codes_sql = codes_subquery(LANGUAGES, service_id="s.id")
     candidates = []
     for row in _fetch(
-        f"SELECT s.id, o.name, {_codes(TYPES)}, {_codes(LANGUAGES)}, {columns} "  # noqa: S608
+        f"SELECT s.id, o.name, {type_codes_sql}, {language_codes_sql}, {columns} "  # noqa: S608
         f"FROM {SERVICES} s LEFT JOIN {ORGANIZATIONS} o ON o.id = s.organization_id "
         f"WHERE s.id IN ({marks})",
         keys,
@@ -175,8 +174,8 @@ def _candidates(distances: dict[Any, float | None]) -> list[Candidate]:
             Candidate(
                 id=pk,
                 organization_name=row[1] or "",
-                service_types=frozenset(row[2].split("\x1f") if row[2] else ()),
-                languages=frozenset(row[3].split("\x1f") if row[3] else ()),
+                service_types=frozenset(split_codes(row[2])),
+                languages=frozenset(split_codes(row[3])),
                 distance_km=distances.get(pk),
                 **values,
             )
