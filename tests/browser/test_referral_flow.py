@@ -32,6 +32,8 @@ def test_find_services_refer_with_consent_and_the_partner_accepts(
     make_service(name="Men's Shelter", types=("counseling",), gender_eligibility="men")
 
     page = open_page(caseworker, TEST_PASSWORD)
+    failed: list[str] = []  # every request the pages make (their styles and scripts) answers
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
     page.goto(f"/survivors/{survivor.pk}/")
     page.get_by_role("link", name="Find services").click()
     expect(page.get_by_role("heading", name="Find services", level=1)).to_be_visible()
@@ -84,3 +86,7 @@ def test_find_services_refer_with_consent_and_the_partner_accepts(
     # The sender sees the step.
     page.reload()
     expect(page.locator("dl.facts").first).to_contain_text("Accepted")
+    assert failed == []
+    # The tab's icon is served (browsers asked for /favicon.ico, a 404 in the log, on every page).
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon is not None and page.request.get(icon).status == 200
