@@ -203,11 +203,13 @@ def progress_data(survivor: Any, *, by: Any) -> dict[str, Any]:
             .values_list("pk", "assessed_on")
         )
         # Plain tuples, not model rows: five years of monthly assessments is ~1,000 scores.
-        # Each score with its assessment's date (one id fewer to convert per row).
+        # Each score with its assessment's date (one id fewer to convert per row), in date
+        # order, so each domain's points come out in order.
         scores = list(
             access.scope(by, DomainScore)
             .filter(survivor=survivor)
-            .values_list("assessment__assessed_on", "domain_id", "score")
+            .order_by("assessment__assessed_on", "assessment__created_at")
+            .values_list("domain_id", "assessment__assessed_on", "score")
         )
         screenings = list(
             access.scope(by, Screening)
@@ -216,27 +218,28 @@ def progress_data(survivor: Any, *, by: Any) -> dict[str, Any]:
             .values_list("instrument", "administered_at", "total", "band")
         )
         event("care.progress.read", by=by, survivor=survivor, fields=["score", "total", "band"])
+    # Grouped by domain id in one pass (ids hash slowly: no sort keyed on them per score).
+    points_of: dict[Any, list[dict[str, Any]]] = {}
+    for domain_id, assessed_on, score in scores:
+        points = points_of.get(domain_id)
+        if points is None:
+            points = points_of[domain_id] = []
+        points.append({"date": assessed_on, "score": score})
     domains: dict[str, dict[str, Any]] = {}
-    domain_of = {
-        domain.pk: domain
-        for domain in Domain.objects.filter(pk__in={domain_id for _d, domain_id, _s in scores})
-    }
-    for assessed_on, domain_id, score in sorted(
-        scores, key=lambda row: (domain_of[row[1]].position, domain_of[row[1]].code)
-    ):
-        domain = domain_of[domain_id]
+    for domain in Domain.objects.filter(pk__in=list(points_of)).order_by("position", "code"):
         entry = domains.get(domain.code)
-        if entry is None:  # once per domain: its label is a translation lookup
+        if entry is None:  # once per code: its label is a translation lookup
             entry = domains[domain.code] = {
                 "code": domain.code,
                 "label": domain.label,
                 "category": domain.category,
                 "retired": domain.is_retired,
-                "points": [],
+                "points": points_of[domain.pk],
             }
-        entry["points"].append({"date": assessed_on, "score": score})
-    for entry in domains.values():
-        entry["points"].sort(key=lambda point: point["date"])
+        else:  # another domain row with this code: merged, back in date order
+            entry["points"] = sorted(
+                entry["points"] + points_of[domain.pk], key=lambda point: point["date"]
+            )
     by_instrument: dict[str, list[dict[str, Any]]] = {}
     for instrument, at, total, band in screenings:
         by_instrument.setdefault(instrument, []).append(
