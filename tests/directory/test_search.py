@@ -10,6 +10,7 @@ from reclaim.directory.matching import Preferences
 from reclaim.directory.services import search, service_matching
 from reclaim.directory.services.entries import update_service
 from reclaim.directory.services.search import Point, SearchFilters
+from reclaim.directory.services.search_rows import write_search_rows
 from tests.directory.factories import DirectoryOrganizationFactory, make_service
 
 MADRID = Point(40.4168, -3.7038)
@@ -209,22 +210,41 @@ def test_pages_of_any_size_walk_the_same_list(lanterns, caseworker, limit):
     assert {(page.total, page.more) for page in pages} == {(5, False)}
 
 
-def test_postgresql_search_indexes_keep_small_pending_lists(db):
-    # A GIN index's pending list is read in full by every search (migration 0008).
+def test_postgresql_search_rows_are_lean(db):
+    """A GIN index's pending list is read in full by every search: kept small (migration
+    0008). The vectors hold no word positions, nothing reads them (0010), whether the
+    trigger or the bulk writer wrote the row; the service table keeps no vector of its own."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite's FTS5 index has no pending list")
+        pytest.skip("SQLite's FTS5 index has no pending list and no vectors")
+    by_trigger = make_service(name="Harbor House", description="Shelter and legal advice.")
+    by_bulk = make_service(name="Second Harbor", description="Counseling in Spanish.")
+    write_search_rows([by_bulk.pk], replaced=[by_bulk.pk])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname IN "
             "('directory_service_search_vector_gin', 'directory_service_search_name_gin')"
         )
         options = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT service_id, name_vector::text, search_vector::text "
+            "FROM directory_service_search"
+        )
+        vectors = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_name = 'directory_service' AND column_name = 'search_vector'"
+        )
+        service_vectors = cursor.fetchone()[0]
     assert options == {
         "directory_service_search_vector_gin": ["gin_pending_list_limit=64"],
         "directory_service_search_name_gin": ["gin_pending_list_limit=64"],
     }
+    assert vectors[by_trigger.pk] == ("'harbor' 'house'", vectors[by_trigger.pk][1])
+    assert "'shelter'" in vectors[by_trigger.pk][1] and "'spanish'" in vectors[by_bulk.pk][1]
+    assert not any(":" in text for row in vectors.values() for text in row)  # 'word':3 has one
+    assert service_vectors == 0
 
 
 def test_filters_with_words_keep_the_search_order(lanterns, caseworker):

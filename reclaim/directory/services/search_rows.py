@@ -65,11 +65,13 @@ def write_search_rows(service_ids: Sequence[uuid.UUID], *, replaced: Sequence[uu
 # sort them, and rows of similar names then share pages (in id order, a PostgreSQL search
 # of a 100,000-service directory read 4 times as many pages: docs/performance.md, seventh
 # run). On SQLite the key rows' ids follow the names, and the FTS rows follow the ids.
+# PostgreSQL's vectors have no word positions (migration 0010: nothing reads them).
 POSTGRES_ROWS = (
     "INSERT INTO directory_service_search "
     "SELECT s.id, left(s.search_document, char_length(s.name)), s.status = 'active', "
-    "to_tsvector('simple'::regconfig, left(s.search_document, char_length(s.name))), "
-    "s.search_vector FROM directory_service s WHERE s.id IN ({keys}) "
+    "strip(to_tsvector('simple'::regconfig, left(s.search_document, char_length(s.name)))), "
+    "strip(to_tsvector('simple'::regconfig, s.search_document)) "
+    "FROM directory_service s WHERE s.id IN ({keys}) "
     "ORDER BY 2, 1 "
     "ON CONFLICT (service_id) DO UPDATE SET search_name = EXCLUDED.search_name, "
     "active = EXCLUDED.active, name_vector = EXCLUDED.name_vector, "
