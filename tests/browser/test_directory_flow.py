@@ -4,6 +4,7 @@ the change through the HSDS API, in a real browser."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -35,7 +36,11 @@ def test_import_find_edit_and_read_back_through_the_hsds_api(open_page, org_admi
     page.goto("/directory/")
     page.get_by_label("Words").fill("counselling")
     page.get_by_label("Words").press("Enter")
-    page.get_by_role("link", name=example["name"]).first.click()
+    # The results replace the form's section (htmx) and then the address says the words:
+    # clicking before that could hit a link of the page being replaced.
+    expect(page).to_have_url(re.compile(r"[?&]q=counselling"))
+    page.locator("#directory-search").get_by_role("link", name=example["name"]).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(example["name"])
     page.get_by_role("link", name="Edit").click()
     page.get_by_label("Description").fill("Counselling in English and Spanish, evenings too.")
     page.get_by_role("button", name="Save").click()

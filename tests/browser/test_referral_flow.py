@@ -68,9 +68,10 @@ def test_find_services_refer_with_consent_and_the_partner_accepts(
     page.get_by_role("button", name="Record consent").click()
     expect(page.get_by_text("consent covers this organisation")).to_be_visible()
     page.get_by_role("button", name="Send the referral").click()
+    # Sent: the page comes back without the send section (then the database is read).
+    expect(page.get_by_role("heading", name="Send", exact=True)).to_have_count(0)
     referral = Referral.objects.get()
     expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/"))
-    referral.refresh_from_db()
     assert (referral.status, referral.service_name) == ("requested", "Healing Circle")
 
     # The partner finds it in the inbox, sees the consented packet, and accepts it.
@@ -80,6 +81,7 @@ def test_find_services_refer_with_consent_and_the_partner_accepts(
     expect(partner.locator("body")).to_contain_text("Marisol")
     partner.get_by_label("Next step").select_option("accepted")
     partner.get_by_role("button", name="Save", exact=True).click()
+    expect(partner.locator("dl.facts").first).to_contain_text("Accepted")
     referral.refresh_from_db()
     assert referral.status == "accepted"
 
